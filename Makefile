@@ -1,0 +1,126 @@
+# ws6455 — plain GNU make. See README.md for the targets.
+#   make                 build/libws6455.a and build/libws6455.so (SONAME libws6455.so.0)
+#   make test            every test under ASan + UBSan (installs cmocka if missing and root)
+#   make CC=clang test   the same with clang
+#   make install PREFIX=/usr/local DESTDIR=   /   make uninstall
+#   make bench           benchmarks against wslay (never part of make test)
+#   make examples / make run / make interop / make fuzz FUZZ_SECONDS=N
+
+CC      ?= cc
+AR      ?= ar
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+VERSION := $(shell sed -n 's/^\#define WS6455_VERSION "\(.*\)"/\1/p' include/ws6455.h)
+SOMAJOR := 0
+
+WARN    := -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= -O2 -g
+LIB_CFLAGS := $(WARN) $(CFLAGS) -D_DEFAULT_SOURCE -fPIC -fvisibility=hidden -DWS6455_BUILDING -Iinclude -Isrc
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+TEST_CFLAGS := $(WARN) -O1 -g -D_DEFAULT_SOURCE $(SAN) -DWS6455_BUILDING -Iinclude -Isrc
+
+ifeq ($(WITH_ZLIB),1)
+LIB_SRC := $(wildcard src/*.c)
+LIB_LDLIBS := -lz
+else
+LIB_SRC := $(filter-out src/deflate.c,$(wildcard src/*.c))
+LIB_LDLIBS :=
+endif
+B := build
+OBJ      := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
+TEST_OBJ := $(LIB_SRC:src/%.c=$(B)/test-obj/%.o)
+TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
+TEST_SUPPORT := $(wildcard tests/support/*.c)
+HDRS := include/ws6455.h $(wildcard src/*.h)
+
+# Objects remember the compiler and flags that built them: switching
+# (make CC=clang after a gcc build) rebuilds instead of mixing toolchains.
+TOOLCHAIN := $(B)/.toolchain
+TOOLCHAIN_ID := $(CC) $(CFLAGS) $(WITH_ZLIB)
+$(shell mkdir -p $(B) && { [ "$$(cat $(TOOLCHAIN) 2>/dev/null)" = "$(TOOLCHAIN_ID)" ] || echo "$(TOOLCHAIN_ID)" > $(TOOLCHAIN); })
+HDRS += $(TOOLCHAIN)
+
+.PHONY: all lib test check-cmocka install uninstall clean bench examples run interop fuzz fuzz-afl test-valgrind format
+
+all: lib
+lib: $(B)/libws6455.a $(B)/libws6455.so $(B)/ws6455.pc
+
+$(B)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(B)/libws6455.a: $(OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/libws6455.so.$(VERSION): $(OBJ)
+	$(CC) -shared -Wl,-soname,libws6455.so.$(SOMAJOR) -Wl,-z,defs -o $@ $^ $(LIB_LDLIBS)
+
+$(B)/libws6455.so: $(B)/libws6455.so.$(VERSION)
+	ln -sf libws6455.so.$(VERSION) $(B)/libws6455.so.$(SOMAJOR)
+	ln -sf libws6455.so.$(VERSION) $@
+
+# The .pc names install paths, so it is written again on every build and
+# install with the PREFIX of that command.
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(LIB_LDLIBS)|' ws6455.pc.in
+.PHONY: $(B)/ws6455.pc
+$(B)/ws6455.pc: ws6455.pc.in
+	@mkdir -p $(@D)
+	@$(PC_SED) > $@
+
+# ---- tests: library objects rebuilt with sanitizers, one binary per test file
+$(B)/test-obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(B)/tests/%: tests/%.c $(TEST_OBJ) $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Itests/support $< $(TEST_SUPPORT) $(TEST_OBJ) -o $@ -lcmocka $(LIB_LDLIBS)
+
+check-cmocka:
+	@sh tests/ensure-cmocka.sh
+
+test: check-cmocka
+	@$(MAKE) --no-print-directory test-build
+	@CC="$(CC)" sh tests/run.sh $(TESTS)
+
+.PHONY: test-build
+test-build: $(TESTS) lib
+
+test-valgrind: check-cmocka
+	@$(MAKE) --no-print-directory $(TESTS:$(B)/tests/%=$(B)/vg-tests/%) lib
+	@VALGRIND=1 CC="$(CC)" sh tests/run.sh $(TESTS:$(B)/tests/%=$(B)/vg-tests/%)
+
+$(B)/vg-tests/%: tests/%.c $(LIB_SRC) $(TEST_SUPPORT) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O1 -g -D_DEFAULT_SOURCE -DWS6455_BUILDING -Iinclude -Isrc -Itests/support $< $(TEST_SUPPORT) $(LIB_SRC) -o $@ -lcmocka $(LIB_LDLIBS)
+
+# ---- install
+install: lib
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 include/ws6455.h $(DESTDIR)$(INCLUDEDIR)/ws6455.h
+	install -m 644 $(B)/libws6455.a $(DESTDIR)$(LIBDIR)/libws6455.a
+	install -m 755 $(B)/libws6455.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libws6455.so.$(VERSION)
+	ln -sf libws6455.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libws6455.so.$(SOMAJOR)
+	ln -sf libws6455.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libws6455.so
+	$(PC_SED) > $(DESTDIR)$(PKGCONFIGDIR)/ws6455.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/ws6455.h $(DESTDIR)$(LIBDIR)/libws6455.a \
+	      $(DESTDIR)$(LIBDIR)/libws6455.so $(DESTDIR)$(LIBDIR)/libws6455.so.$(SOMAJOR) \
+	      $(DESTDIR)$(LIBDIR)/libws6455.so.$(VERSION) $(DESTDIR)$(PKGCONFIGDIR)/ws6455.pc
+
+-include bench/bench.mk
+-include examples/examples.mk
+-include fuzz/fuzz.mk
+
+format:
+	clang-format -i include/*.h src/*.c src/*.h tests/*.c
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,848 @@
+/*
+ * ws6455 — an embeddable RFC 6455 (WebSocket) protocol library.
+ *
+ * This header is the reference documentation: every public symbol is
+ * documented where it is declared. The library performs no I/O, reads no
+ * clock, starts no thread and keeps no global mutable state. Every function
+ * is safe to call concurrently on different objects; one object (decoder,
+ * validator, connection) must not be used by two threads at once.
+ *
+ * Conventions
+ *  - Functions that can fail return an int: 0 (WS6455_OK) or a positive
+ *    count on success, a negative WS6455_ERR_* code on failure. The codes a
+ *    function can return are listed in its comment.
+ *  - No ssize_t in the API; lengths are size_t, wire lengths uint64_t.
+ *  - Structs marked "caller-owned" may live on the stack and need no free.
+ *
+ * ABI policy (see docs/abi.md): the SONAME major (libws6455.so.0) changes
+ * only when an exported function's signature or a public struct's layout
+ * changes incompatibly. Error code numbers never change once released.
+ */
+#ifndef WS6455_H
+#define WS6455_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* WS6455_API marks the exported symbols; everything else is hidden. */
+#if defined(WS6455_BUILDING) && defined(__GNUC__)
+#define WS6455_API __attribute__((visibility("default")))
+#else
+#define WS6455_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Library version as a string, "MAJOR.MINOR.PATCH". */
+#define WS6455_VERSION "0.1.0"
+/** Library version as a number: MAJOR * 10000 + MINOR * 100 + PATCH. */
+#define WS6455_VERSION_NUM 100
+
+/** The version of the library actually linked (may differ from the header
+ *  when linking the shared library). Never NULL. */
+WS6455_API const char *ws6455_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The single list every error code, name and message is generated from.
+ * Columns: NAME, number (negative, stable), close code the error causes when
+ * a peer commits it (0 when it is a local or caller error), message.
+ *
+ * Caller mistakes (INVALID_ARGUMENT, INVALID_STATE, ...) are told apart from
+ * peer violations, and every peer violation carries the close code the
+ * connection sends because of it (see ws6455_error_close_code()).
+ */
+#define WS6455_ERROR_LIST(X)                                                              \
+    /* caller and local errors */                                                         \
+    X(INVALID_ARGUMENT, -1, 0, "invalid argument")                                        \
+    X(INVALID_STATE, -2, 0, "operation not allowed in the connection's current state")    \
+    X(NOMEM, -3, 1011, "out of memory")                                                   \
+    X(BUFFER_TOO_SMALL, -4, 0, "output buffer too small")                                 \
+    X(WOULD_EXCEED_LIMIT, -5, 0, "output queue would exceed its configured limit")        \
+    X(RANDOM, -6, 1011, "random source failed")                                           \
+    X(CALLBACK, -7, 1011, "a callback reported failure")                                  \
+    X(CLOSED, -8, 0, "connection is closed")                                              \
+    X(IO, -9, 0, "read or write callback reported an I/O error")                          \
+    X(TIMEOUT, -10, 0, "deadline passed (handshake, close handshake or keepalive)")       \
+    X(ABNORMAL_CLOSURE, -11, 0, "stream ended without a close frame (1006)")                     \
+    /* encoding */                                                                        \
+    X(BASE64, -20, 0, "invalid base64")                                                   \
+    X(BAD_KEY, -21, 0, "Sec-WebSocket-Key is not base64 of exactly 16 bytes")             \
+    X(UTF8, -22, 1007, "invalid UTF-8 in text")                                           \
+    /* frame rules, RFC 6455 section 5 */                                                 \
+    X(RSV_BITS, -30, 1002, "reserved bits set without a negotiated extension")            \
+    X(BAD_OPCODE, -31, 1002, "reserved opcode")                                           \
+    X(CONTROL_TOO_LONG, -32, 1002, "control frame payload longer than 125 bytes")         \
+    X(CONTROL_FRAGMENTED, -33, 1002, "control frame without FIN")                         \
+    X(LENGTH_TOP_BIT, -34, 1002, "64-bit payload length with the top bit set")            \
+    X(LENGTH_NOT_MINIMAL, -35, 1002, "payload length not in its shortest form")           \
+    X(MASK_REQUIRED, -36, 1002, "frame from a client is not masked")                      \
+    X(MASK_FORBIDDEN, -37, 1002, "frame from a server is masked")                         \
+    X(FRAME_TOO_BIG, -38, 1009, "frame payload exceeds max_frame_size")                   \
+    X(MESSAGE_TOO_BIG, -39, 1009, "message exceeds max_message_size")                     \
+    X(UNEXPECTED_CONTINUATION, -40, 1002, "continuation frame without a message")         \
+    X(EXPECTED_CONTINUATION, -41, 1002, "new data frame inside a fragmented message")     \
+    X(CLOSE_PAYLOAD, -42, 1002, "close frame payload of 1 byte")                          \
+    X(CLOSE_CODE, -43, 1002, "invalid close code")                                        \
+    X(CLOSE_REASON, -44, 1007, "close reason is not valid UTF-8")                         \
+    /* opening handshake, RFC 6455 section 4 */                                           \
+    X(HS_TOO_LARGE, -60, 0, "handshake exceeds a size limit")                             \
+    X(HS_MALFORMED, -61, 0, "malformed HTTP message")                                     \
+    X(HS_METHOD, -62, 0, "request method is not GET")                                     \
+    X(HS_VERSION, -63, 0, "HTTP version is not 1.1 or later")                             \
+    X(HS_HOST, -64, 0, "missing or repeated Host header")                                 \
+    X(HS_UPGRADE, -65, 0, "Upgrade header does not contain websocket")                    \
+    X(HS_CONNECTION, -66, 0, "Connection header does not contain Upgrade")                \
+    X(HS_KEY, -67, 0, "missing, repeated or invalid Sec-WebSocket-Key")                   \
+    X(HS_WS_VERSION, -68, 0, "Sec-WebSocket-Version is not 13")                           \
+    X(HS_BODY, -69, 0, "upgrade request carries a body")                                  \
+    X(HS_REJECTED, -70, 0, "application rejected the handshake")                          \
+    X(HS_STATUS, -71, 0, "server did not answer 101 Switching Protocols")                 \
+    X(HS_ACCEPT, -72, 0, "Sec-WebSocket-Accept does not match the key")                   \
+    X(HS_PROTOCOL, -73, 0, "server chose a subprotocol the client did not offer")         \
+    X(HS_EXTENSION, -74, 0, "server accepted an extension the client did not offer")      \
+    /* URLs */                                                                            \
+    X(URL_SCHEME, -80, 0, "URL scheme is not ws or wss")                                  \
+    X(URL_HOST, -81, 0, "URL host is missing or invalid")                                 \
+    X(URL_PORT, -82, 0, "URL port is invalid")                                            \
+    X(URL_USERINFO, -83, 0, "URL carries userinfo, which WebSocket URLs must not")        \
+    X(URL_FRAGMENT, -84, 0, "URL carries a fragment, which WebSocket URLs must not")      \
+    X(URL_MALFORMED, -85, 0, "malformed URL")
+
+/** Success. */
+#define WS6455_OK 0
+
+/** Error codes: always negative. */
+enum ws6455_error {
+#define WS6455__ERROR_ENUM(name, num, close, msg) WS6455_ERR_##name = (num),
+    WS6455_ERROR_LIST(WS6455__ERROR_ENUM)
+#undef WS6455__ERROR_ENUM
+    WS6455__ERR_LAST_ /* not an error; keeps the enum valid C */
+};
+
+/** A human-readable message for an error code. Never NULL: unknown codes
+ *  give "unknown error", 0 gives "success". The string is static. */
+WS6455_API const char *ws6455_strerror(int err);
+
+/** The symbolic name of an error code without prefix, e.g. "UTF8" for
+ *  WS6455_ERR_UTF8, "OK" for 0, "UNKNOWN" otherwise. Static, never NULL. */
+WS6455_API const char *ws6455_errname(int err);
+
+/** The close code a connection sends when the peer commits this error
+ *  (1002 protocol error, 1007 invalid data, 1009 too big, 1011 internal),
+ *  or 0 when the error is not a peer violation. */
+WS6455_API int ws6455_error_close_code(int err);
+
+/* ------------------------------------------------------------------------ */
+/* Memory                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Allocator hooks. Every allocation the library makes goes through these,
+ * with `user` passed back. A NULL pointer to this struct (or a struct whose
+ * three functions are NULL) means the C library's malloc/realloc/free.
+ * `resize` follows realloc's contract; `release` must accept NULL.
+ */
+typedef struct ws6455_allocator {
+    void *(*alloc)(size_t size, void *user);
+    void *(*resize)(void *ptr, size_t size, void *user);
+    void (*release)(void *ptr, void *user);
+    void *user;
+} ws6455_allocator;
+
+/* ------------------------------------------------------------------------ */
+/* SHA-1 (FIPS 180-4) — streaming, caller-owned context                      */
+/* ------------------------------------------------------------------------ */
+
+/** SHA-1 context. Caller-owned; may live on the stack. Fields are private. */
+typedef struct ws6455_sha1 {
+    uint32_t h[5];
+    uint64_t total_len;
+    uint8_t block[64];
+    size_t block_len;
+} ws6455_sha1;
+
+/** Starts a new digest. */
+WS6455_API void ws6455_sha1_init(ws6455_sha1 *ctx);
+/** Adds n bytes (n may be 0; p may be NULL when n is 0). */
+WS6455_API void ws6455_sha1_update(ws6455_sha1 *ctx, const void *p, size_t n);
+/** Writes the 20-byte digest. The context must be re-initialised before reuse. */
+WS6455_API void ws6455_sha1_final(ws6455_sha1 *ctx, uint8_t digest[20]);
+
+/* ------------------------------------------------------------------------ */
+/* base64 (RFC 4648, standard alphabet, with padding)                        */
+/* ------------------------------------------------------------------------ */
+
+/** Bytes needed to encode n bytes, not counting a terminating NUL. */
+#define WS6455_BASE64_ENCODED_LEN(n) ((((n) + 2) / 3) * 4)
+
+/**
+ * Encodes n bytes of src into dst, padded with '='. Writes exactly
+ * WS6455_BASE64_ENCODED_LEN(n) characters followed by a NUL, so `dst_cap`
+ * must be at least that plus one.
+ * Returns the number of characters written (without the NUL), or
+ * WS6455_ERR_BUFFER_TOO_SMALL (nothing useful written).
+ */
+WS6455_API int ws6455_base64_encode(const uint8_t *src, size_t n, char *dst, size_t dst_cap);
+
+/**
+ * Strict decode: the input length must be a multiple of 4, only the
+ * standard alphabet is allowed, padding ('=') only at the end and only in
+ * canonical form (the unused bits before the padding must be zero), no
+ * whitespace. Writes the decoded bytes to dst and their count to *out_len.
+ * Returns WS6455_OK, WS6455_ERR_BASE64, WS6455_ERR_BUFFER_TOO_SMALL or
+ * WS6455_ERR_INVALID_ARGUMENT.
+ */
+WS6455_API int ws6455_base64_decode(const char *src, size_t n, uint8_t *dst, size_t dst_cap,
+                                    size_t *out_len);
+
+/* ------------------------------------------------------------------------ */
+/* Opening-handshake key (RFC 6455 section 4.2.2)                            */
+/* ------------------------------------------------------------------------ */
+
+/** The GUID RFC 6455 appends to the client's key. */
+#define WS6455_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+/**
+ * Computes Sec-WebSocket-Accept for a client's Sec-WebSocket-Key: base64 of
+ * SHA-1(key + GUID). The key (key_len bytes, no NUL needed, no surrounding
+ * whitespace) must be the base64 encoding of exactly 16 bytes, i.e. 24
+ * characters ending in "==". Writes 28 characters and a NUL to out.
+ * Example (RFC 6455): "dGhlIHNhbXBsZSBub25jZQ==" -> "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".
+ * Returns WS6455_OK, WS6455_ERR_BAD_KEY, or WS6455_ERR_INVALID_ARGUMENT
+ * (NULL key or out).
+ */
+WS6455_API int ws6455_accept_key(const char *key, size_t key_len, char out[29]);
+
+/* ------------------------------------------------------------------------ */
+/* UTF-8 validation — incremental, fails fast                                */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Incremental UTF-8 validator state. Caller-owned; initialise with
+ * ws6455_utf8_init(). The state survives any split of the input, so a text
+ * message can be validated chunk by chunk, fragment by fragment, or one byte
+ * at a time. Fields are private.
+ */
+typedef struct ws6455_utf8 {
+    uint32_t state;
+} ws6455_utf8;
+
+/** Resets the validator to the start of a new text. */
+WS6455_API void ws6455_utf8_init(ws6455_utf8 *v);
+
+/**
+ * Validates the next n bytes of a text. Rejects overlong forms, surrogates
+ * (U+D800..U+DFFF), code points above U+10FFFF and stray continuation bytes,
+ * and fails fast: it fails at the first byte after which no continuation of
+ * the input could be valid UTF-8 (F4 90 fails at 90; ED A0 at A0; C0 at C0).
+ * Returns WS6455_OK (the input so far is valid or a valid prefix) or
+ * WS6455_ERR_UTF8, in which case *fail_at (if not NULL) is the offset within
+ * this call's input of the failing byte. After a failure the validator stays
+ * failed until re-initialised (further calls fail at offset 0).
+ */
+WS6455_API int ws6455_utf8_update(ws6455_utf8 *v, const uint8_t *p, size_t n, size_t *fail_at);
+
+/**
+ * Ends a text: returns WS6455_OK when everything fed so far is complete,
+ * valid UTF-8, and WS6455_ERR_UTF8 when it failed or ends inside a sequence.
+ */
+WS6455_API int ws6455_utf8_finish(const ws6455_utf8 *v);
+
+/** One-shot: 1 when p[0..n) is complete, valid UTF-8, 0 otherwise. */
+WS6455_API int ws6455_utf8_valid(const uint8_t *p, size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Frames (RFC 6455 section 5)                                               */
+/* ------------------------------------------------------------------------ */
+
+/** Frame opcodes. */
+enum ws6455_opcode {
+    WS6455_OP_CONTINUATION = 0x0,
+    WS6455_OP_TEXT = 0x1,
+    WS6455_OP_BINARY = 0x2,
+    WS6455_OP_CLOSE = 0x8,
+    WS6455_OP_PING = 0x9,
+    WS6455_OP_PONG = 0xA
+};
+
+/** Endpoint roles. A server receives masked frames and sends unmasked ones;
+ *  a client the reverse. */
+enum ws6455_role { WS6455_ROLE_SERVER = 0, WS6455_ROLE_CLIENT = 1 };
+
+/** RSV bits as they appear in the first header byte. */
+#define WS6455_RSV1 0x40u
+#define WS6455_RSV2 0x20u
+#define WS6455_RSV3 0x10u
+
+/** Longest possible frame header: 2 + 8 (64-bit length) + 4 (mask key). */
+#define WS6455_MAX_HEADER_SIZE 14
+/** Longest control frame payload. */
+#define WS6455_MAX_CONTROL_PAYLOAD 125
+
+/** A decoded (or to-be-encoded) frame header. */
+typedef struct ws6455_frame_header {
+    uint64_t payload_len; /**< payload length in bytes */
+    uint8_t fin;          /**< 1 when this is the final fragment */
+    uint8_t rsv;          /**< RSV bits, as WS6455_RSV1|2|3 */
+    uint8_t opcode;       /**< enum ws6455_opcode */
+    uint8_t masked;       /**< 1 when a masking key follows */
+    uint8_t mask[4];      /**< masking key, valid when masked */
+} ws6455_frame_header;
+
+/** Decoder options, for ws6455_frame_decoder_init(). */
+enum ws6455_frame_flags {
+    /** Accept lengths that are not in their shortest form (RFC 6455 says
+     *  the minimal number of bytes MUST be used; strict by default). */
+    WS6455_FRAME_LENIENT_LENGTH = 1u << 0
+};
+
+/**
+ * Incremental frame-header decoder. Caller-owned; initialise with
+ * ws6455_frame_decoder_init(), then call ws6455_frame_decode() with
+ * whatever bytes are available. Fields are private.
+ */
+typedef struct ws6455_frame_decoder {
+    uint8_t buf[WS6455_MAX_HEADER_SIZE];
+    uint8_t have;        /* header bytes gathered so far */
+    uint8_t need;        /* header bytes needed in total, once known */
+    uint8_t role;        /* enum ws6455_role of the receiving side */
+    uint8_t allowed_rsv; /* RSV bits a negotiated extension permits */
+    uint32_t flags;      /* enum ws6455_frame_flags */
+} ws6455_frame_decoder;
+
+/**
+ * Prepares a decoder for the receiving side `role`: a server requires every
+ * frame masked, a client requires none masked. `allowed_rsv` is the RSV bits
+ * a negotiated extension allows (0 without extensions). `flags` is a mask of
+ * enum ws6455_frame_flags.
+ */
+WS6455_API void ws6455_frame_decoder_init(ws6455_frame_decoder *d, int role, unsigned allowed_rsv,
+                                          unsigned flags);
+
+/**
+ * Feeds up to n bytes of header. Never reads past p[n-1]; never consumes
+ * payload bytes. Returns:
+ *  - 1 when the header is complete: *h holds it, *consumed the number of
+ *    bytes of p that belonged to the header; the decoder is reset for the
+ *    next frame;
+ *  - 0 when more bytes are needed: all n bytes were consumed (*consumed = n)
+ *    and ws6455_frame_decoder_needed() says at least how many more;
+ *  - a negative error for the first rule the header breaks:
+ *    WS6455_ERR_RSV_BITS, WS6455_ERR_BAD_OPCODE, WS6455_ERR_CONTROL_TOO_LONG,
+ *    WS6455_ERR_CONTROL_FRAGMENTED, WS6455_ERR_LENGTH_TOP_BIT,
+ *    WS6455_ERR_LENGTH_NOT_MINIMAL, WS6455_ERR_MASK_REQUIRED,
+ *    WS6455_ERR_MASK_FORBIDDEN. Errors are reported as soon as the byte that
+ *    proves them has been seen, and *consumed is then the number of bytes
+ *    of p up to and including that byte, so the error's position in the
+ *    stream does not depend on how the input was split. When a header
+ *    breaks several rules, the first in byte order is reported (order
+ *    documented in src/frame.c). The error is sticky: later calls return
+ *    it again with *consumed = 0 until ws6455_frame_decoder_init().
+ * *h is written only when 1 is returned. n may be 0 (p may then be NULL).
+ */
+WS6455_API int ws6455_frame_decode(ws6455_frame_decoder *d, const uint8_t *p, size_t n,
+                                   size_t *consumed, ws6455_frame_header *h);
+
+/** At least how many more bytes the decoder needs to finish the header. */
+WS6455_API size_t ws6455_frame_decoder_needed(const ws6455_frame_decoder *d);
+
+/** Size of the header ws6455_frame_header_encode() writes for this length
+ *  and masking: 2, 4 or 10 bytes, plus 4 when masked. */
+WS6455_API size_t ws6455_frame_header_size(uint64_t payload_len, int masked);
+
+/**
+ * Encodes a header in its shortest form into out (at least
+ * WS6455_MAX_HEADER_SIZE bytes). Writes h->mask when h->masked.
+ * Returns the header size (2..14), or WS6455_ERR_INVALID_ARGUMENT when the
+ * header is not encodable (opcode above 15, RSV outside the RSV bits, or a
+ * length with the top bit set). Protocol rules (control frame length, FIN)
+ * are the caller's; the encoder writes what it is given.
+ */
+WS6455_API int ws6455_frame_header_encode(uint8_t out[WS6455_MAX_HEADER_SIZE],
+                                          const ws6455_frame_header *h);
+
+/**
+ * XORs n bytes with the masking key, starting `offset` bytes into the frame's
+ * payload (the key repeats every 4 bytes, so only offset % 4 matters), and
+ * writes them to dst. dst may equal src (in-place unmasking); otherwise the
+ * two must not overlap. Works a machine word at a time, so a payload masked
+ * in arbitrary pieces with a running offset gives the same bytes as one pass.
+ */
+WS6455_API void ws6455_mask(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key[4],
+                            uint64_t offset);
+
+
+/* ------------------------------------------------------------------------ */
+/* Opening handshake: request and response views, URLs                       */
+/* ------------------------------------------------------------------------ */
+
+/** An HTTP header as two byte strings (not NUL-terminated). */
+typedef struct ws6455_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+} ws6455_header;
+
+/**
+ * The opening-handshake request a server received: a read-only view, valid
+ * only during the on_request callback (or, for ws6455_conn_request(), until
+ * the connection leaves the CONNECTING state). All strings returned are
+ * byte strings with their length; they are also NUL-terminated.
+ */
+typedef struct ws6455_request ws6455_request;
+
+/** Request method, e.g. "GET". */
+WS6455_API const char *ws6455_request_method(const ws6455_request *r, size_t *len);
+/** Request target (path and query), e.g. "/chat?room=1". */
+WS6455_API const char *ws6455_request_target(const ws6455_request *r, size_t *len);
+/**
+ * Value of a header by case-insensitive name, optional whitespace trimmed;
+ * repeated headers are joined with ", " as RFC 7230 section 3.2.2 allows.
+ * NULL when absent. Use it for Host, Origin (check it to defend against
+ * cross-site WebSocket hijacking), Cookie, Authorization, ...
+ */
+WS6455_API const char *ws6455_request_header(const ws6455_request *r, const char *name,
+                                             size_t *len);
+/** Number of header lines in the request (repeated headers counted apart). */
+WS6455_API size_t ws6455_request_header_count(const ws6455_request *r);
+/** The i-th header line as received (trimmed). WS6455_OK or
+ *  WS6455_ERR_INVALID_ARGUMENT when i is out of range. */
+WS6455_API int ws6455_request_header_at(const ws6455_request *r, size_t i, ws6455_header *out);
+/** Number of subprotocols the client offered (Sec-WebSocket-Protocol). */
+WS6455_API size_t ws6455_request_protocol_count(const ws6455_request *r);
+/** The i-th offered subprotocol, in the client's order; NULL when out of range. */
+WS6455_API const char *ws6455_request_protocol(const ws6455_request *r, size_t i, size_t *len);
+/** Number of extensions the client offered (Sec-WebSocket-Extensions). */
+WS6455_API size_t ws6455_request_extension_count(const ws6455_request *r);
+/** The i-th offered extension with its parameters as sent, e.g.
+ *  "permessage-deflate; client_max_window_bits"; NULL when out of range. */
+WS6455_API const char *ws6455_request_extension(const ws6455_request *r, size_t i, size_t *len);
+
+/**
+ * A server application's answer to a handshake request, filled in by the
+ * on_request callback. The engine initialises it to "accept, with the
+ * subprotocol chosen from ws6455_config.subprotocols" before the call.
+ * Pointers must stay valid until the callback returns (they are copied).
+ */
+typedef struct ws6455_handshake_reply {
+    /** 101 accepts; 400..599 rejects with that status (e.g. 401, 403). */
+    int status;
+    /** Subprotocol to accept (must be one the client offered) or NULL. */
+    const char *subprotocol;
+    /** Extra response headers, e.g. Set-Cookie. Names and values must not
+     *  contain CR, LF or NUL (refused with WS6455_ERR_INVALID_ARGUMENT). */
+    const ws6455_header *headers;
+    size_t header_count;
+    /** Text body of a rejection; NULL for a default naming the status. */
+    const char *body;
+} ws6455_handshake_reply;
+
+/**
+ * The opening-handshake response a client received: a read-only view, valid
+ * until the connection is freed. Useful when the server did not answer 101
+ * (WS6455_ERR_HS_STATUS): an application can follow a redirect (Location)
+ * or show a 401.
+ */
+typedef struct ws6455_response ws6455_response;
+
+/** Status code, e.g. 101, 301, 401. */
+WS6455_API int ws6455_response_status(const ws6455_response *r);
+/** Header value by case-insensitive name (repeated ones joined with ", "),
+ *  NULL when absent. */
+WS6455_API const char *ws6455_response_header(const ws6455_response *r, const char *name,
+                                              size_t *len);
+/** Number of header lines, and the i-th one (see ws6455_request_header_at). */
+WS6455_API size_t ws6455_response_header_count(const ws6455_response *r);
+WS6455_API int ws6455_response_header_at(const ws6455_response *r, size_t i, ws6455_header *out);
+
+/** A parsed ws:// or wss:// URL. Pointers point into the parsed string,
+ *  except `target`, which is "/" when the URL has no path. */
+typedef struct ws6455_url {
+    int secure;         /**< 1 for wss:// */
+    const char *host;   /**< host name, IPv4 literal, or IPv6 literal without brackets */
+    size_t host_len;
+    int host_is_ipv6;   /**< 1 when the host was a bracketed IPv6 literal */
+    uint16_t port;      /**< explicit port, or 80 (ws) / 443 (wss) */
+    int port_explicit;  /**< 1 when the URL named the port */
+    const char *target; /**< path and query, e.g. "/chat?x=1" */
+    size_t target_len;
+} ws6455_url;
+
+/**
+ * Parses a WebSocket URL (RFC 6455 section 3): scheme ws or wss (case-
+ * insensitive), a host (name, IPv4, or [IPv6]), optional port 1..65535,
+ * optional path and query. Returns WS6455_OK, WS6455_ERR_URL_SCHEME,
+ * WS6455_ERR_URL_HOST, WS6455_ERR_URL_PORT, WS6455_ERR_URL_USERINFO,
+ * WS6455_ERR_URL_FRAGMENT, WS6455_ERR_URL_MALFORMED or
+ * WS6455_ERR_INVALID_ARGUMENT.
+ */
+WS6455_API int ws6455_url_parse(const char *url, size_t len, ws6455_url *out);
+
+/* ------------------------------------------------------------------------ */
+/* The connection engine                                                     */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * One WebSocket connection, server or client role: a state machine that
+ * turns bytes in into events and API calls into bytes out. Opaque. It never
+ * touches a socket, a clock or a thread. Drive it either
+ *  - sans-I/O: ws6455_conn_recv() with whatever bytes arrived, and
+ *    ws6455_conn_pending() / ws6455_conn_consume() for what to send; or
+ *  - with callbacks: set ws6455_callbacks.read / .write and call
+ *    ws6455_conn_on_readable() / ws6455_conn_on_writable() from the event
+ *    loop.
+ * Thousands of connections may live in one thread; different connections
+ * may be used from different threads. One connection is not thread-safe.
+ */
+typedef struct ws6455_conn ws6455_conn;
+
+/** Connection states. CLOSING: we sent a close frame and wait for the
+ *  peer's. CLOSED: the closing handshake is over, or the connection failed;
+ *  no more input is processed. */
+enum ws6455_state {
+    WS6455_STATE_CONNECTING = 0,
+    WS6455_STATE_OPEN = 1,
+    WS6455_STATE_CLOSING = 2,
+    WS6455_STATE_CLOSED = 3
+};
+
+/** Behaviour switches for ws6455_config.flags. */
+enum ws6455_config_flags {
+    /** Do not answer pings automatically; on_ping is still called and the
+     *  application answers with ws6455_pong(). */
+    WS6455_NO_AUTO_PONG = 1u << 0,
+    /** Streaming mode: deliver data through on_fragment as it arrives
+     *  instead of reassembling whole messages for on_message. */
+    WS6455_STREAM_FRAGMENTS = 1u << 1,
+    /** Accept payload lengths not in their shortest form. */
+    WS6455_LENIENT_LENGTH = 1u << 2,
+    /** The opening handshake was done elsewhere: start in the OPEN state. */
+    WS6455_SKIP_HANDSHAKE = 1u << 3,
+    /** Do not echo the peer's close frame automatically; the application
+     *  answers with ws6455_close() from on_close (or later). */
+    WS6455_NO_AUTO_CLOSE_REPLY = 1u << 4
+};
+
+/** Documented defaults (ws6455_config_init). */
+#define WS6455_DEFAULT_MAX_FRAME_SIZE ((size_t)16 << 20)     /* 16 MiB */
+#define WS6455_DEFAULT_MAX_MESSAGE_SIZE ((size_t)16 << 20)   /* 16 MiB */
+#define WS6455_DEFAULT_MAX_OUTPUT_BUFFER ((size_t)16 << 20)  /* 16 MiB */
+#define WS6455_DEFAULT_MAX_HANDSHAKE_SIZE ((size_t)8192)     /* 8 KiB */
+#define WS6455_DEFAULT_MAX_HANDSHAKE_HEADERS ((size_t)64)
+#define WS6455_DEFAULT_MAX_HANDSHAKE_LINE ((size_t)8192)
+#define WS6455_DEFAULT_READ_BUFFER_SIZE ((size_t)16384)      /* callback I/O */
+#define WS6455_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000u
+#define WS6455_DEFAULT_CLOSE_TIMEOUT_MS 5000u
+
+/**
+ * Configuration. Initialise with ws6455_config_init(), then change fields.
+ * ws6455_conn_new() copies it, strings and arrays included, so the caller
+ * need not keep it alive. `struct_size` lets later versions add fields at
+ * the end without breaking callers compiled against this header.
+ */
+typedef struct ws6455_config {
+    size_t struct_size; /**< set by ws6455_config_init; leave it */
+    int role;           /**< enum ws6455_role */
+    unsigned flags;     /**< enum ws6455_config_flags */
+
+    /* Limits. A peer exceeding max_frame_size or max_message_size fails the
+     * connection with 1009, decided from the frame header before anything
+     * is allocated. */
+    size_t max_frame_size;        /**< largest data frame payload accepted */
+    size_t max_message_size;      /**< largest message (all fragments) accepted */
+    size_t max_output_buffer;     /**< backpressure: queued output limit for sends */
+    size_t max_handshake_size;    /**< HTTP head, request or response */
+    size_t max_handshake_headers; /**< header lines in the HTTP head */
+    size_t max_handshake_line;    /**< one line of the HTTP head */
+    size_t read_buffer_size;      /**< callback I/O read buffer */
+
+    /* Time, in milliseconds of the caller's clock; 0 turns a timer off. */
+    uint64_t handshake_timeout_ms; /**< CONNECTING longer than this fails */
+    uint64_t close_timeout_ms;     /**< wait for the peer's close after ours */
+    uint64_t ping_interval_ms;     /**< keepalive: ping after this much silence (0: off) */
+    uint64_t ping_timeout_ms;      /**< keepalive: fail if nothing arrives this long after the ping */
+
+    /* Handshake. Server: the subprotocols supported, in order of
+     * preference (used when there is no on_request callback, and as the
+     * reply's default). Client: the subprotocols offered. */
+    const char *const *subprotocols;
+    size_t subprotocol_count;
+
+    /* Client role only. */
+    const char *host;   /**< Host header, with ":port" when not the default */
+    const char *target; /**< request target, e.g. "/chat?room=1"; default "/" */
+    const char *origin; /**< Origin header, or NULL */
+    const ws6455_header *headers; /**< extra request headers (cookies, auth) */
+    size_t header_count;
+
+    /** Allocator hooks; NULL means libc. Copied. */
+    const ws6455_allocator *allocator;
+} ws6455_config;
+
+/** Fills *cfg with safe defaults for `role` (enum ws6455_role): the
+ *  WS6455_DEFAULT_* limits, auto-pong and auto close reply on, keepalive
+ *  off, no subprotocols, libc allocator. */
+WS6455_API void ws6455_config_init(ws6455_config *cfg, int role);
+
+/** Sets cfg->host and cfg->target from a parsed URL, using `storage`
+ *  (at least url->host_len + 9 bytes, plus 2 for an IPv6 literal) for the
+ *  Host value (brackets for IPv6, ":port" when not the default) and a
+ *  NUL-terminated target in `target_storage` (url->target_len + 1 bytes).
+ *  Returns WS6455_OK or WS6455_ERR_BUFFER_TOO_SMALL. */
+WS6455_API int ws6455_config_set_url(ws6455_config *cfg, const ws6455_url *url, char *storage,
+                                     size_t storage_cap, char *target_storage,
+                                     size_t target_cap);
+
+/** What read and write callbacks return instead of a byte count. */
+#define WS6455_IO_WOULD_BLOCK ((ptrdiff_t)-1)
+#define WS6455_IO_ERROR ((ptrdiff_t)-2)
+
+/**
+ * Callbacks. All optional (NULL). `user` (given to ws6455_conn_new) is
+ * passed to every one; the connection comes first where there is one.
+ *
+ * Payload pointers passed to events are valid only during the call. Any
+ * send function (ws6455_send_*, ws6455_ping, ws6455_pong, ws6455_close) may
+ * be called from inside any event. ws6455_conn_free() may be called from
+ * inside an event: the connection is then freed when the outermost library
+ * call that delivered the event returns, and that call returns
+ * WS6455_ERR_CLOSED; the caller must not touch the connection after it.
+ * Calling ws6455_conn_recv() or ws6455_conn_on_readable() from inside an
+ * event is refused with WS6455_ERR_INVALID_STATE.
+ */
+typedef struct ws6455_callbacks {
+    /* ---- I/O, for the callback mode (ws6455_conn_on_readable/writable) */
+    /** Read up to cap bytes into buf: return the count (> 0), 0 at end of
+     *  stream, WS6455_IO_WOULD_BLOCK, or WS6455_IO_ERROR. */
+    ptrdiff_t (*read)(void *user, uint8_t *buf, size_t cap);
+    /** Write up to len bytes: return how many were written (> 0),
+     *  WS6455_IO_WOULD_BLOCK (0 is treated the same), or WS6455_IO_ERROR.
+     *  Partial writes are normal. */
+    ptrdiff_t (*write)(void *user, const uint8_t *buf, size_t len);
+
+    /** Fill buf with n unpredictable bytes (client keys and masks); return 0,
+     *  or non-zero on failure. NULL: the OS (getrandom, else /dev/urandom). */
+    int (*random)(void *user, uint8_t *buf, size_t n);
+
+    /* ---- events */
+    /**
+     * Server: the opening-handshake request passed every RFC rule; decide.
+     * `reply` arrives initialised to accept with the default subprotocol
+     * choice; change it to reject (status 400..599) or pick another
+     * subprotocol, add headers. Return 0 to go on, non-zero to answer 500.
+     * Without this callback every valid request is accepted.
+     */
+    int (*on_request)(ws6455_conn *c, const ws6455_request *req, ws6455_handshake_reply *reply,
+                      void *user);
+    /** The handshake succeeded; the connection is OPEN. `subprotocol` is the
+     *  negotiated one (NUL-terminated) or NULL. */
+    void (*on_open)(ws6455_conn *c, const char *subprotocol, void *user);
+    /** A whole message. `opcode` is WS6455_OP_TEXT (valid UTF-8, checked)
+     *  or WS6455_OP_BINARY. `data` points into the caller's input when the
+     *  message arrived in one frame within one ws6455_conn_recv() call,
+     *  else into the engine's reassembly buffer; valid during the call. */
+    void (*on_message)(ws6455_conn *c, int opcode, const uint8_t *data, size_t len, void *user);
+    /** Streaming mode (WS6455_STREAM_FRAGMENTS): a piece of a message as it
+     *  arrives. `first` on the first piece of a message, `last` on its final
+     *  piece (which may be empty). Text pieces have been checked as a valid
+     *  prefix; a piece may end inside a multi-byte character. */
+    void (*on_fragment)(ws6455_conn *c, int opcode, const uint8_t *data, size_t len, int first,
+                        int last, void *user);
+    /** A ping arrived (answered automatically unless WS6455_NO_AUTO_PONG). */
+    void (*on_ping)(ws6455_conn *c, const uint8_t *data, size_t len, void *user);
+    /** A pong arrived (solicited or not). */
+    void (*on_pong)(ws6455_conn *c, const uint8_t *data, size_t len, void *user);
+    /**
+     * The connection is closing or closed; called exactly once. `code`: the
+     * peer's close code (1005 when its close frame had none); the code we
+     * sent when we failed the connection (1002, 1007, 1009, 1011); 1006
+     * when the stream ended, a timeout fired, or the handshake failed,
+     * without a close frame. `reason` is the peer's UTF-8 reason (not
+     * NUL-terminated; may be empty).
+     */
+    void (*on_close)(ws6455_conn *c, int code, const char *reason, size_t len, void *user);
+    /** The connection failed: `err` is the WS6455_ERR_* cause. Called once,
+     *  before on_close. */
+    void (*on_error)(ws6455_conn *c, int err, void *user);
+} ws6455_callbacks;
+
+/**
+ * Creates a connection. `cfg` NULL means ws6455_config_init(server);
+ * `cb` NULL means no callbacks. Both are copied. A client connection queues
+ * its opening-handshake request at once (cfg->host must be set).
+ * Returns NULL on allocation failure, random-source failure or invalid
+ * configuration (see ws6455_conn_new_err for the reason).
+ */
+WS6455_API ws6455_conn *ws6455_conn_new(const ws6455_config *cfg, const ws6455_callbacks *cb,
+                                        void *user);
+
+/** As ws6455_conn_new, reporting why creation failed in *err (if not
+ *  NULL): WS6455_ERR_NOMEM, WS6455_ERR_RANDOM, WS6455_ERR_INVALID_ARGUMENT. */
+WS6455_API ws6455_conn *ws6455_conn_new_err(const ws6455_config *cfg, const ws6455_callbacks *cb,
+                                            void *user, int *err);
+
+/** Frees the connection and everything it owns. NULL is fine. From inside
+ *  a callback, see ws6455_callbacks. */
+WS6455_API void ws6455_conn_free(ws6455_conn *c);
+
+/** The connection's state (enum ws6455_state). */
+WS6455_API int ws6455_conn_state(const ws6455_conn *c);
+
+/** The first fatal error (sticky), or WS6455_OK. */
+WS6455_API int ws6455_conn_error(const ws6455_conn *c);
+
+/**
+ * Feeds bytes received from the peer, in any split. Handshake bytes, then
+ * frames; events are delivered from inside this call. The engine unmasks
+ * payloads IN PLACE, so `data` is modified (this is what makes zero-copy
+ * delivery possible). Input after the peer's close frame, or after the
+ * connection failed, is ignored. *consumed (if not NULL) is set to len:
+ * the engine buffers what it needs.
+ * Returns WS6455_OK, or the connection's sticky error once it has failed
+ * (WS6455_ERR_* of the violation; the close frame is queued), or
+ * WS6455_ERR_CLOSED when freed from a callback, WS6455_ERR_INVALID_STATE
+ * when called from a callback.
+ */
+WS6455_API int ws6455_conn_recv(ws6455_conn *c, uint8_t *data, size_t len, size_t *consumed);
+
+/** The peer ended the stream (read returned 0). Without a prior close
+ *  handshake this is reported as close code 1006 (never sent). Returns
+ *  WS6455_OK or the sticky error. */
+WS6455_API int ws6455_conn_recv_eof(ws6455_conn *c);
+
+/** Pending output: sets *out to the bytes to send and returns their count
+ *  (0: nothing). No copy: the pointer is into the engine's queue, valid
+ *  until the next call on this connection. */
+WS6455_API size_t ws6455_conn_pending(ws6455_conn *c, const uint8_t **out);
+
+/** Marks n bytes of pending output as sent (n <= ws6455_conn_pending()). */
+WS6455_API void ws6455_conn_consume(ws6455_conn *c, size_t n);
+
+/** Bytes queued and not yet sent (like a browser's bufferedAmount). */
+WS6455_API size_t ws6455_conn_buffered_amount(const ws6455_conn *c);
+
+/**
+ * 1 when the caller should close the socket now: the connection is CLOSED
+ * and all output is flushed. (The server closes the TCP connection first,
+ * RFC 6455 section 7.1.1; a client gets 1 as well once CLOSED and flushed,
+ * and may prefer to wait for the server's end of stream first.)
+ */
+WS6455_API int ws6455_conn_should_close_socket(const ws6455_conn *c);
+
+/** The negotiated subprotocol (NUL-terminated), or NULL. */
+WS6455_API const char *ws6455_conn_subprotocol(const ws6455_conn *c);
+
+/** Client role: the server's handshake response (see ws6455_response),
+ *  once one arrived; NULL before. Valid until the connection is freed. */
+WS6455_API const ws6455_response *ws6455_conn_response(const ws6455_conn *c);
+
+/** The user pointer given at creation. */
+WS6455_API void *ws6455_conn_user(const ws6455_conn *c);
+
+/**
+ * Embedding in an existing HTTP server (like Node's 'upgrade' event): for a
+ * server connection still CONNECTING that has received no bytes, hands over
+ * a request already parsed elsewhere plus `head`, the bytes that followed
+ * it (frame input; unmasked in place; may be NULL with head_len 0). The
+ * same rules are checked and on_request is called; the 101 (or the error
+ * response) is queued, and on success the connection is OPEN and `head` is
+ * processed as frames. Strings need not outlive the call.
+ * Returns WS6455_OK, a WS6455_ERR_HS_* code (the error response is queued
+ * and the connection is CLOSED), WS6455_ERR_HS_REJECTED, WS6455_ERR_NOMEM,
+ * or WS6455_ERR_INVALID_STATE.
+ */
+WS6455_API int ws6455_conn_accept_upgrade(ws6455_conn *c, const char *method, size_t method_len,
+                                          const char *target, size_t target_len,
+                                          const ws6455_header *headers, size_t header_count,
+                                          uint8_t *head, size_t head_len);
+
+/* ---- sending. Each returns WS6455_OK or: WS6455_ERR_INVALID_STATE (not
+ * OPEN — or, for data, a fragmented send is in progress / not in progress
+ * as required; after our close only control frames other than close),
+ * WS6455_ERR_INVALID_ARGUMENT (bad arguments, control payload > 125,
+ * invalid close code or reason), WS6455_ERR_UTF8 (text not valid UTF-8),
+ * WS6455_ERR_WOULD_EXCEED_LIMIT (max_output_buffer; nothing queued),
+ * WS6455_ERR_RANDOM (client mask), WS6455_ERR_NOMEM, or the sticky error.
+ * The payload is copied (and masked in the client role) into the queue. */
+
+/** Sends a text message in one frame; `s` must be valid UTF-8. */
+WS6455_API int ws6455_send_text(ws6455_conn *c, const char *s, size_t n);
+/** Sends a binary message in one frame. */
+WS6455_API int ws6455_send_binary(ws6455_conn *c, const void *p, size_t n);
+/**
+ * Streams a message in fragments: the first call names WS6455_OP_TEXT or
+ * WS6455_OP_BINARY, later calls WS6455_OP_CONTINUATION; `fin` = 1 on the
+ * last. Control frames may be sent in between; other data may not. Text
+ * is validated across fragments (a piece may end inside a character; the
+ * final piece must complete it).
+ */
+WS6455_API int ws6455_send_fragment(ws6455_conn *c, int opcode, const void *p, size_t n, int fin);
+/** Sends a ping (payload at most 125 bytes). */
+WS6455_API int ws6455_ping(ws6455_conn *c, const void *p, size_t n);
+/** Sends a pong (payload at most 125 bytes). */
+WS6455_API int ws6455_pong(ws6455_conn *c, const void *p, size_t n);
+/**
+ * Starts (or answers) the closing handshake. `code` 0 sends a close frame
+ * without payload (the peer sees 1005); otherwise it must be valid to send
+ * (1000-1003, 1007-1014, 3000-4999) and `reason` valid UTF-8 of at most
+ * 123 bytes. After it no data may be sent. Calling it again is
+ * WS6455_ERR_INVALID_STATE.
+ */
+WS6455_API int ws6455_close(ws6455_conn *c, unsigned code, const char *reason, size_t n);
+
+/** 1 when `code` may appear in a close frame on the wire: 1000-1003,
+ *  1007-1014 and 3000-4999. (1012-1014 are registered with IANA and
+ *  accepted on purpose.) */
+WS6455_API int ws6455_close_code_valid(unsigned code);
+
+/* ---- callback I/O */
+
+/** The socket is readable: reads with the read callback until it would
+ *  block, the stream ends, or the connection closes, feeding the engine,
+ *  then writes pending output. Returns WS6455_OK, the sticky error,
+ *  WS6455_ERR_IO, WS6455_ERR_INVALID_STATE (no read callback) or
+ *  WS6455_ERR_CLOSED (freed from a callback). */
+WS6455_API int ws6455_conn_on_readable(ws6455_conn *c);
+/** The socket is writable: writes pending output until done or it would
+ *  block. Returns WS6455_OK, WS6455_ERR_IO or WS6455_ERR_INVALID_STATE. */
+WS6455_API int ws6455_conn_on_writable(ws6455_conn *c);
+/** 1 when there is output waiting: watch the socket for writability. */
+WS6455_API int ws6455_conn_wants_write(const ws6455_conn *c);
+/** 1 while the engine still wants input (not CLOSED). */
+WS6455_API int ws6455_conn_wants_read(const ws6455_conn *c);
+
+/* ---- time, from the caller */
+
+/** No deadline. */
+#define WS6455_NO_DEADLINE UINT64_MAX
+
+/** When (in the caller's milliseconds) ws6455_conn_tick() should next be
+ *  called, or WS6455_NO_DEADLINE. */
+WS6455_API uint64_t ws6455_conn_deadline(const ws6455_conn *c);
+/**
+ * Tells the engine the time and acts on expired timers: handshake timeout
+ * and close timeout (connection CLOSED, on_close 1006, error TIMEOUT),
+ * keepalive ping, keepalive failure. The engine's time is the now_ms of the
+ * last tick: timers armed between ticks start from it, so call this when
+ * the connection is created and whenever the event loop wakes. Time must
+ * not go backwards. Returns WS6455_OK or the sticky error.
+ */
+WS6455_API int ws6455_conn_tick(ws6455_conn *c, uint64_t now_ms);
+
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WS6455_H */

@@ -1,0 +1,46 @@
+/* Error names and messages, generated from WS6455_ERROR_LIST so that the
+ * enum, the names and the messages cannot drift apart. */
+#include "ws6455.h"
+
+const char *ws6455_strerror(int err)
+{
+    switch (err) {
+    case WS6455_OK:
+        return "success";
+#define WS6455__ERROR_MSG(name, num, close, msg)                                                   \
+    case num:                                                                                      \
+        return msg;
+        WS6455_ERROR_LIST(WS6455__ERROR_MSG)
+#undef WS6455__ERROR_MSG
+    default:
+        return "unknown error";
+    }
+}
+
+const char *ws6455_errname(int err)
+{
+    switch (err) {
+    case WS6455_OK:
+        return "OK";
+#define WS6455__ERROR_NAME(name, num, close, msg)                                                  \
+    case num:                                                                                      \
+        return #name;
+        WS6455_ERROR_LIST(WS6455__ERROR_NAME)
+#undef WS6455__ERROR_NAME
+    default:
+        return "UNKNOWN";
+    }
+}
+
+int ws6455_error_close_code(int err)
+{
+    switch (err) {
+#define WS6455__ERROR_CLOSE(name, num, close, msg)                                                 \
+    case num:                                                                                      \
+        return close;
+        WS6455_ERROR_LIST(WS6455__ERROR_CLOSE)
+#undef WS6455__ERROR_CLOSE
+    default:
+        return 0;
+    }
+}

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Runs every test binary given, then the shell tests in tests/sh/, and ends
+# with one summary line across all of them. Exit status 1 if anything failed.
+# VALGRIND=1 runs the binaries under valgrind with leak checking.
+passed=0; failed=0; bad=""
+log=$(mktemp); trap 'rm -f "$log"' EXIT
+for t in "$@"; do
+    if [ -n "$VALGRIND" ]; then
+        valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+            "$t" >"$log" 2>&1; rc=$?
+    else
+        "$t" >"$log" 2>&1; rc=$?
+    fi
+    cat "$log"
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+    if [ "$rc" -ne 0 ] && [ -z "$f" ]; then failed=$((failed + 1)); fi
+    [ "$rc" -ne 0 ] && bad="$bad $(basename "$t")"
+done
+if [ -z "$VALGRIND" ]; then
+    for s in tests/sh/test_*.sh; do
+        [ -f "$s" ] || continue
+        if sh "$s" >"$log" 2>&1; then
+            passed=$((passed + 1)); echo "[       OK ] $s"
+        else
+            failed=$((failed + 1)); bad="$bad $(basename "$s")"; cat "$log"; echo "[  FAILED  ] $s"
+        fi
+    done
+fi
+echo "[==========] all suites:${bad:+ failing:$bad}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ -z "$bad" ]
