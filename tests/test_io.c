@@ -1,0 +1,286 @@
+/* Callback I/O: the engine driving the caller's read and write callbacks,
+ * with partial writes, would-block, errors and end of stream; and a client
+ * engine talking to a server engine through in-memory pipes, opening
+ * handshake included. */
+#include "convo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ a pipe pair */
+
+typedef struct pipe_buf {
+    uint8_t data[1 << 16];
+    size_t len;
+} pipe_buf;
+
+typedef struct endpoint {
+    pipe_buf *rx, *tx;
+    size_t write_max; /* partial writes */
+    int fail_writes, fail_reads, eof;
+    ws6455_conn *c;
+    char log[2048];
+    size_t log_len;
+    char subprotocol[32];
+} endpoint;
+
+static void logf_(endpoint *e, const char *s, size_t n)
+{
+    assert_true(e->log_len + n + 2 < sizeof e->log);
+    memcpy(e->log + e->log_len, s, n);
+    e->log_len += n;
+    e->log[e->log_len++] = '\n';
+    e->log[e->log_len] = '\0';
+}
+
+static ptrdiff_t ep_read(void *u, uint8_t *buf, size_t cap)
+{
+    endpoint *e = u;
+    if (e->fail_reads)
+        return WS6455_IO_ERROR;
+    if (e->rx->len == 0)
+        return e->eof ? 0 : WS6455_IO_WOULD_BLOCK;
+    size_t k = e->rx->len < cap ? e->rx->len : cap;
+    memcpy(buf, e->rx->data, k);
+    memmove(e->rx->data, e->rx->data + k, e->rx->len - k);
+    e->rx->len -= k;
+    return (ptrdiff_t)k;
+}
+
+static ptrdiff_t ep_write(void *u, const uint8_t *buf, size_t len)
+{
+    endpoint *e = u;
+    if (e->fail_writes)
+        return WS6455_IO_ERROR;
+    size_t room = sizeof e->tx->data - e->tx->len;
+    size_t k = len < e->write_max ? len : e->write_max;
+    if (k > room)
+        k = room;
+    if (k == 0)
+        return WS6455_IO_WOULD_BLOCK;
+    memcpy(e->tx->data + e->tx->len, buf, k);
+    e->tx->len += k;
+    return (ptrdiff_t)k;
+}
+
+static void ep_open(ws6455_conn *c, const char *proto, void *u)
+{
+    (void)c;
+    endpoint *e = u;
+    snprintf(e->subprotocol, sizeof e->subprotocol, "%s", proto ? proto : "-");
+    logf_(e, "open", 4);
+}
+
+static void ep_message(ws6455_conn *c, int op, const uint8_t *p, size_t n, void *u)
+{
+    (void)c;
+    endpoint *e = u;
+    logf_(e, op == WS6455_OP_TEXT ? "text" : "binary", op == WS6455_OP_TEXT ? 4 : 6);
+    logf_(e, (const char *)p, n);
+}
+
+static void ep_close(ws6455_conn *c, int code, const char *r, size_t n, void *u)
+{
+    (void)c;
+    (void)r;
+    (void)n;
+    endpoint *e = u;
+    char s[32];
+    int k = snprintf(s, sizeof s, "close %d", code);
+    logf_(e, s, (size_t)k);
+}
+
+static int ep_random(void *u, uint8_t *buf, size_t n)
+{
+    (void)u;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (uint8_t)(i * 37 + 5);
+    return 0;
+}
+
+static int ep_request(ws6455_conn *c, const ws6455_request *req, ws6455_handshake_reply *reply,
+                      void *u)
+{
+    (void)c;
+    (void)u;
+    size_t n;
+    const char *origin = ws6455_request_header(req, "Origin", &n);
+    if (!origin || strcmp(origin, "http://good.example") != 0) {
+        reply->status = 403;
+        reply->body = "origin not allowed";
+    }
+    return 0;
+}
+
+static pipe_buf c2s, s2c;
+static endpoint cli, srv;
+
+static void pair(const char *origin, const char *const *protos, size_t nprotos)
+{
+    memset(&c2s, 0, sizeof c2s);
+    memset(&s2c, 0, sizeof s2c);
+    memset(&cli, 0, sizeof cli);
+    memset(&srv, 0, sizeof srv);
+    cli.rx = &s2c;
+    cli.tx = &c2s;
+    srv.rx = &c2s;
+    srv.tx = &s2c;
+    cli.write_max = 7; /* partial writes everywhere */
+    srv.write_max = 5;
+    ws6455_callbacks cb = {0};
+    cb.read = ep_read;
+    cb.write = ep_write;
+    cb.random = ep_random;
+    cb.on_open = ep_open;
+    cb.on_message = ep_message;
+    cb.on_close = ep_close;
+    ws6455_config ccfg;
+    ws6455_config_init(&ccfg, WS6455_ROLE_CLIENT);
+    ccfg.host = "good.example:8080";
+    ccfg.target = "/chat?x=1";
+    ccfg.origin = origin;
+    ccfg.subprotocols = protos;
+    ccfg.subprotocol_count = nprotos;
+    cli.c = ws6455_conn_new(&ccfg, &cb, &cli);
+    assert_non_null(cli.c);
+    ws6455_config scfg;
+    ws6455_config_init(&scfg, WS6455_ROLE_SERVER);
+    static const char *const supported[] = {"v2.chat", "v1.chat"};
+    scfg.subprotocols = supported;
+    scfg.subprotocol_count = 2;
+    cb.on_request = ep_request;
+    srv.c = ws6455_conn_new(&scfg, &cb, &srv);
+    assert_non_null(srv.c);
+}
+
+/* Runs both event loops until neither has anything to do. */
+static void pump(void)
+{
+    for (int i = 0; i < 10000; i++) {
+        int busy = ws6455_conn_wants_write(cli.c) || ws6455_conn_wants_write(srv.c) ||
+                   c2s.len || s2c.len;
+        if (!busy)
+            return;
+        ws6455_conn_on_writable(cli.c);
+        ws6455_conn_on_readable(srv.c);
+        ws6455_conn_on_writable(srv.c);
+        ws6455_conn_on_readable(cli.c);
+        if (!ws6455_conn_wants_read(srv.c))
+            c2s.len = 0;
+        if (!ws6455_conn_wants_read(cli.c))
+            s2c.len = 0;
+    }
+    fail_msg("pump did not settle");
+}
+
+static void unpair(void)
+{
+    ws6455_conn_free(cli.c);
+    ws6455_conn_free(srv.c);
+}
+
+static void test_client_and_server_engines_talk(void **state)
+{
+    (void)state;
+    static const char *const offered[] = {"v1.chat", "v2.chat"};
+    pair("http://good.example", offered, 2);
+    pump();
+    assert_int_equal(ws6455_conn_state(cli.c), WS6455_STATE_OPEN);
+    assert_int_equal(ws6455_conn_state(srv.c), WS6455_STATE_OPEN);
+    /* the server's preference wins */
+    assert_string_equal(cli.subprotocol, "v2.chat");
+    assert_string_equal(srv.subprotocol, "v2.chat");
+    assert_string_equal(ws6455_conn_subprotocol(cli.c), "v2.chat");
+    assert_int_equal(ws6455_response_status(ws6455_conn_response(cli.c)), 101);
+    assert_int_equal(ws6455_send_text(cli.c, "hello server", 12), 0);
+    assert_int_equal(ws6455_send_fragment(cli.c, WS6455_OP_BINARY, "fr", 2, 0), 0);
+    assert_int_equal(ws6455_send_fragment(cli.c, WS6455_OP_CONTINUATION, "ag", 2, 1), 0);
+    assert_int_equal(ws6455_send_text(srv.c, "hello client", 12), 0);
+    pump();
+    assert_int_equal(ws6455_close(cli.c, 1000, "done", 4), 0);
+    pump();
+    assert_string_equal(srv.log, "open\ntext\nhello server\nbinary\nfrag\nclose 1000\n");
+    assert_string_equal(cli.log, "open\ntext\nhello client\nclose 1000\n");
+    assert_int_equal(ws6455_conn_should_close_socket(srv.c), 1);
+    assert_int_equal(ws6455_conn_should_close_socket(cli.c), 1);
+    unpair();
+}
+
+static void test_server_rejection_reaches_client(void **state)
+{
+    (void)state;
+    pair("http://evil.example", NULL, 0);
+    pump();
+    assert_int_equal(ws6455_conn_state(cli.c), WS6455_STATE_CLOSED);
+    assert_int_equal(ws6455_conn_error(cli.c), WS6455_ERR_HS_STATUS);
+    assert_int_equal(ws6455_conn_error(srv.c), WS6455_ERR_HS_REJECTED);
+    const ws6455_response *r = ws6455_conn_response(cli.c);
+    assert_non_null(r);
+    assert_int_equal(ws6455_response_status(r), 403);
+    assert_string_equal(cli.log, "close 1006\n");
+    assert_string_equal(srv.log, "close 1006\n");
+    unpair();
+}
+
+static void test_write_error_is_reported(void **state)
+{
+    (void)state;
+    pair("http://good.example", NULL, 0);
+    pump();
+    srv.fail_writes = 1;
+    assert_int_equal(ws6455_send_text(srv.c, "x", 1), 0);
+    assert_int_equal(ws6455_conn_on_writable(srv.c), WS6455_ERR_IO);
+    unpair();
+}
+
+static void test_read_error_is_abnormal_closure(void **state)
+{
+    (void)state;
+    pair("http://good.example", NULL, 0);
+    pump();
+    srv.fail_reads = 1;
+    assert_int_equal(ws6455_conn_on_readable(srv.c), WS6455_ERR_IO);
+    assert_int_equal(ws6455_conn_state(srv.c), WS6455_STATE_CLOSED);
+    assert_string_equal(srv.log, "open\nclose 1006\n");
+    unpair();
+}
+
+static void test_end_of_stream_mid_frame(void **state)
+{
+    (void)state;
+    pair("http://good.example", NULL, 0);
+    pump();
+    c2s.data[0] = 0x81;
+    c2s.data[1] = 0x85; /* header cut off */
+    c2s.len = 2;
+    srv.eof = 1;
+    assert_int_equal(ws6455_conn_on_readable(srv.c), WS6455_ERR_ABNORMAL_CLOSURE);
+    assert_int_equal(ws6455_conn_wants_read(srv.c), 0);
+    assert_string_equal(srv.log, "open\nclose 1006\n");
+    unpair();
+}
+
+static void test_callbacks_required(void **state)
+{
+    (void)state;
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+    ws6455_conn *c = ws6455_conn_new(&cfg, NULL, NULL);
+    assert_int_equal(ws6455_conn_on_readable(c), WS6455_ERR_INVALID_STATE);
+    assert_int_equal(ws6455_conn_on_writable(c), WS6455_ERR_INVALID_STATE);
+    ws6455_conn_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_client_and_server_engines_talk),
+        cmocka_unit_test(test_server_rejection_reaches_client),
+        cmocka_unit_test(test_write_error_is_reported),
+        cmocka_unit_test(test_read_error_is_abnormal_closure),
+        cmocka_unit_test(test_end_of_stream_mid_frame),
+        cmocka_unit_test(test_callbacks_required),
+    };
+    return cmocka_run_group_tests_name("io", tests, NULL, NULL);
+}
