@@ -467,7 +467,9 @@ WS6455_API size_t ws6455_response_header_count(const ws6455_response *r);
 WS6455_API int ws6455_response_header_at(const ws6455_response *r, size_t i, ws6455_header *out);
 
 /** A parsed ws:// or wss:// URL. Pointers point into the parsed string,
- *  except `target`, which is "/" when the URL has no path. */
+ *  except `target`, which is a static "/" when the URL has neither path nor
+ *  query. A URL with a query but no path ("ws://h?x") gives target "?x":
+ *  the request line needs "/?x", which the client handshake adds. */
 typedef struct ws6455_url {
     int secure;         /**< 1 for wss:// */
     const char *host;   /**< host name, IPv4 literal, or IPv6 literal without brackets */
@@ -481,8 +483,10 @@ typedef struct ws6455_url {
 
 /**
  * Parses a WebSocket URL (RFC 6455 section 3): scheme ws or wss (case-
- * insensitive), a host (name, IPv4, or [IPv6]), optional port 1..65535,
- * optional path and query. Returns WS6455_OK, WS6455_ERR_URL_SCHEME,
+ * insensitive), a host (name, IPv4, or [IPv6]), optional port 1..65535
+ * (an empty port, "ws://h:/", means the default), optional path and query.
+ * Strict: only visible ASCII (percent-encode anything else), RFC 3986
+ * characters in each part, no IPv6 zone identifiers. Returns WS6455_OK, WS6455_ERR_URL_SCHEME,
  * WS6455_ERR_URL_HOST, WS6455_ERR_URL_PORT, WS6455_ERR_URL_USERINFO,
  * WS6455_ERR_URL_FRAGMENT, WS6455_ERR_URL_MALFORMED or
  * WS6455_ERR_INVALID_ARGUMENT.

@@ -43,14 +43,13 @@
 
 #include <string.h>
 
+/* Hints that keep the fast path straight-line code; no effect on results. */
 #if defined(__GNUC__)
 #define WS6455__LIKELY(x) __builtin_expect(!!(x), 1)
-#define WS6455__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define WS6455__NOINLINE __attribute__((noinline))
 #else
-#define WS6455__NOINLINE
 #define WS6455__LIKELY(x) (x)
-#define WS6455__UNLIKELY(x) (x)
+#define WS6455__NOINLINE
 #endif
 
 #define RSV_MASK 0x70u

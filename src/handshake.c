@@ -689,13 +689,16 @@ static int collect_list(hs_head *h, const char *name, int tokens_only, hs_span *
     while (k < n && next_list_element(head_str(h, list), list.len, &pos, &e)) {
         if (e.len == 0)
             continue;
-        /* The store may move while appending: copy by offset. */
+        /* The element lives in the store, which may move when it grows:
+         * make the room first, so the source pointer stays valid and the
+         * append below cannot fail. */
         int rc = store_reserve(h, e.len + 1, 0);
+        if (rc == WS6455_OK)
+            rc = store_append_str(h, h->store + list.off + e.off, e.len, 0, &spans[k++]);
         if (rc < 0) {
             ws6455__free(&h->a, spans);
             return rc;
         }
-        store_append_str(h, h->store + list.off + e.off, e.len, 0, &spans[k++]);
     }
     *out = spans;
     *count = n;
@@ -1098,6 +1101,18 @@ static int error_status(int err)
     }
 }
 
+/* A one-line text body: `text` and a newline, cut to fit `cap`. */
+static const char *text_line(char *dst, size_t cap, const char *text)
+{
+    size_t n = strlen(text);
+    if (n > cap - 2)
+        n = cap - 2;
+    memcpy(dst, text, n);
+    dst[n] = '\n';
+    dst[n + 1] = '\0';
+    return dst;
+}
+
 int ws6455__hs_error_response(int err, ws6455__buf *out, const ws6455_allocator *a)
 {
     if (!out)
@@ -1105,15 +1120,9 @@ int ws6455__hs_error_response(int err, ws6455__buf *out, const ws6455_allocator 
     ws6455_allocator ra;
     ws6455__allocator_resolve(&ra, a);
     /* The body is the error's message: short, static, and it names the rule. */
-    const char *msg = ws6455_strerror(err);
     char body[128];
-    size_t n = strlen(msg);
-    if (n > sizeof body - 2)
-        n = sizeof body - 2;
-    memcpy(body, msg, n);
-    body[n] = '\n';
-    body[n + 1] = '\0';
-    return append_rejection(out, &ra, error_status(err), NULL, 0, body);
+    return append_rejection(out, &ra, error_status(err), NULL, 0,
+                            text_line(body, sizeof body, ws6455_strerror(err)));
 }
 
 /* EXTENSION HOOK — permessage-deflate (RFC 7692) goes here.
@@ -1175,14 +1184,8 @@ int ws6455__hs_server_respond(const ws6455__hs_server *s, const ws6455_handshake
     if (reply->status < 400 || reply->status > 599)
         return WS6455_ERR_INVALID_ARGUMENT;
     char body[64];
-    const char *text = reply->body;
-    if (!text) {
-        size_t n = strlen(reason_phrase(reply->status));
-        memcpy(body, reason_phrase(reply->status), n);
-        body[n] = '\n';
-        body[n + 1] = '\0';
-        text = body;
-    }
+    const char *text =
+        reply->body ? reply->body : text_line(body, sizeof body, reason_phrase(reply->status));
     return append_rejection(out, &ra, reply->status, reply->headers, reply->header_count, text);
 }
 

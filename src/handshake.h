@@ -8,7 +8,8 @@
 #include "alloc.h"
 #include "ws6455.h"
 
-/* Size limits of one HTTP head (request or response). */
+/* Size limits of one HTTP head (request or response). A zero field (or a
+ * NULL pointer to the struct) means the default. */
 typedef struct ws6455__hs_limits {
     size_t max_size;    /* whole head, request line to blank line (default 8192) */
     size_t max_headers; /* header lines (default 64) */
@@ -33,12 +34,14 @@ void ws6455__hs_server_free(ws6455__hs_server *s);
 int ws6455__hs_server_feed(ws6455__hs_server *s, const uint8_t *p, size_t n, size_t *consumed);
 
 /* Validates a request that an embedding HTTP server already parsed, with
- * the same rules as _feed. Returns 1 (valid) or <0 as _feed. */
+ * the same rules as _feed (its HTTP version is the embedder's to check)
+ * and the same limits. Everything is copied. Returns 1 (valid) or <0 as
+ * _feed; WS6455_ERR_INVALID_STATE after _feed or a previous call. */
 int ws6455__hs_server_set_parsed(ws6455__hs_server *s, const char *method, size_t method_len,
                                  const char *target, size_t target_len,
                                  const ws6455_header *headers, size_t header_count);
 
-/* The request, after _feed or _set_parsed returned 1. */
+/* The request, after _feed or _set_parsed returned 1 (NULL otherwise). */
 const ws6455_request *ws6455__hs_server_request(const ws6455__hs_server *s);
 
 /* The first of `supported` (server preference order) that the client
@@ -51,8 +54,10 @@ const char *ws6455__hs_choose_protocol(const ws6455_request *r, const char *cons
  * was chosen, extra headers) or, for status 400..599, a complete rejection
  * (status line, Content-Type: text/plain, Content-Length, Connection: close,
  * extra headers, body). Returns WS6455_OK, WS6455_ERR_INVALID_ARGUMENT (bad
- * status, subprotocol not offered, CR/LF/NUL in a header) or
- * WS6455_ERR_NOMEM; on error nothing is appended. */
+ * status, subprotocol not offered, CR/LF/NUL in a header, a header the
+ * library writes itself such as Content-Length), WS6455_ERR_INVALID_STATE
+ * (no valid request yet) or WS6455_ERR_NOMEM; on error nothing is
+ * appended. */
 int ws6455__hs_server_respond(const ws6455__hs_server *s, const ws6455_handshake_reply *reply,
                               ws6455__buf *out, const ws6455_allocator *a);
 
@@ -82,18 +87,24 @@ void ws6455__hs_client_free(ws6455__hs_client *c);
 
 /* Appends the GET request with Sec-WebSocket-Key = base64(nonce) and
  * remembers the key and the offered protocols for checking the response.
- * Returns WS6455_OK, WS6455_ERR_INVALID_ARGUMENT (CR/LF/NUL in a value,
- * empty host/target, invalid protocol token) or WS6455_ERR_NOMEM. */
+ * The target must start with "/" (or "?", which gets a "/" in front; see
+ * ws6455_url). Returns WS6455_OK, WS6455_ERR_INVALID_ARGUMENT (CR/LF/NUL in
+ * a value, empty host/target, invalid or repeated protocol token, a header
+ * the library writes itself), WS6455_ERR_INVALID_STATE (response bytes
+ * already fed) or WS6455_ERR_NOMEM; on error nothing is appended. May be
+ * called again before any response byte: the new key replaces the old. */
 int ws6455__hs_client_request(ws6455__hs_client *c, const ws6455__hs_client_params *p,
                               const uint8_t nonce[16], ws6455__buf *out);
 
 /* Feeds response bytes; returns 0 / 1 / <0 like the server's _feed. Errors:
  * WS6455_ERR_HS_STATUS (not 101; the response is still available),
  * HS_UPGRADE, HS_CONNECTION, HS_ACCEPT, HS_PROTOCOL, HS_EXTENSION,
- * HS_MALFORMED, HS_TOO_LARGE, NOMEM. */
+ * HS_VERSION (status line older than HTTP/1.1), HS_MALFORMED, HS_TOO_LARGE,
+ * NOMEM; INVALID_STATE before _request. */
 int ws6455__hs_client_feed(ws6455__hs_client *c, const uint8_t *p, size_t n, size_t *consumed);
 
-/* The response (after _feed returned 1 or WS6455_ERR_HS_STATUS; NULL before). */
+/* The response, once its head was read whole (so after _feed returned 1,
+ * WS6455_ERR_HS_STATUS or another check's error); NULL before. */
 const ws6455_response *ws6455__hs_client_response(const ws6455__hs_client *c);
 
 /* The subprotocol the server chose, NUL-terminated, or NULL. */

@@ -1,0 +1,380 @@
+#!/usr/bin/env bash
+# Interop tests: ws6455's examples against real peers. Run by `make interop`
+# (which builds the examples and build/interop/{client_matrix,loadgen} first).
+#
+#   bash tests/interop/run.sh [SECTION...]
+#
+# Sections (default: all): handshake node python client shutdown chat
+# browser load tls autobahn. Each installs its peer if it is missing (Node
+# `ws` with npm into build/interop/node_modules; python3-websockets,
+# chromium and firefox-esr with apt-get when root), binds only 127.0.0.1 on
+# free ports (servers are started with --port 0 and report their port), has
+# timeouts on everything, and kills what it started. A peer that cannot be
+# installed fails its section.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+B=build
+EX=$B/examples
+IB=$B/interop
+PY=/usr/bin/python3 # Debian's python3-websockets is only visible to this one
+WORK=$(mktemp -d /tmp/ws6455-interop.XXXXXX)
+PIDS=()
+FAILED=()
+PASSED=()
+
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '== %s\n' "$*"; }
+pass() { PASSED+=("$1"); say "PASS $1"; }
+fail() { FAILED+=("$1"); say "FAIL $1${2:+: $2}"; }
+
+# ---- peers
+
+as_root() { [ "$(id -u)" = 0 ]; }
+
+apt_install() {
+    as_root || { echo "not root: cannot apt-get install $*" >&2; return 1; }
+    export DEBIAN_FRONTEND=noninteractive
+    timeout 600 apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 && return 0
+    timeout 300 apt-get update -qq >/dev/null 2>&1
+    timeout 900 apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+need_node_ws() {
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        apt_install nodejs npm || return 1
+    fi
+    if [ ! -f "$IB/node_modules/ws/package.json" ]; then
+        mkdir -p "$IB"
+        [ -f "$IB/package.json" ] || echo '{"name":"ws6455-interop","private":true}' >"$IB/package.json"
+        (cd "$IB" && timeout 300 npm install --no-audit --no-fund --loglevel=error ws@8 >/dev/null) || return 1
+    fi
+    export NODE_PATH="$PWD/$IB/node_modules"
+}
+
+need_py_websockets() {
+    [ -x "$PY" ] || apt_install python3 || return 1
+    "$PY" -c 'import websockets' 2>/dev/null || apt_install python3-websockets || return 1
+    "$PY" -c 'import websockets' 2>/dev/null
+}
+
+# ---- processes
+
+# start NAME CMD...: runs CMD in the background (output in $WORK/NAME.log),
+# waits for its "listening" line and sets PORT and PID.
+start() {
+    local name=$1
+    shift
+    "$@" >"$WORK/$name.log" 2>&1 &
+    PID=$!
+    PIDS+=("$PID")
+    PORT=""
+    for _ in $(seq 100); do
+        PORT=$(sed -n -e 's|^listening on [a-z]*://[^/]*:\([0-9]*\)/.*|\1|p' \
+                      -e 's|^listening \([0-9]*\)$|\1|p' "$WORK/$name.log" | head -1)
+        [ -n "$PORT" ] && return 0
+        kill -0 "$PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "$name did not start:" >&2
+    cat "$WORK/$name.log" >&2
+    return 1
+}
+
+stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+
+# ---- sections
+
+t_handshake() {
+    need_py_websockets || [ -x "$PY" ] || { fail handshake "no python3"; return; }
+    start echo_hs "$EX/echo_server" --port 0 || { fail handshake "echo_server"; return; }
+    if timeout 60 "$PY" tests/interop/handshake_check.py "$PORT"; then pass handshake; else fail handshake; fi
+    stop "$PID"
+}
+
+t_node() {
+    need_node_ws || { fail node "cannot install Node ws"; return; }
+    start echo_node "$EX/echo_server" --port 0 --verbose || { fail node "echo_server"; return; }
+    if timeout 120 node tests/interop/node_client_test.js "ws://127.0.0.1:$PORT/" &&
+        grep -q 'code=4001 reason="client says bye"' "$WORK/echo_node.log"; then
+        pass "node ws client -> echo_server"
+    else
+        fail "node ws client -> echo_server"
+        cat "$WORK/echo_node.log"
+    fi
+    stop "$PID"
+}
+
+t_python() {
+    need_py_websockets || { fail python "cannot install python3-websockets"; return; }
+    start echo_py "$EX/echo_server" --port 0 --verbose || { fail python "echo_server"; return; }
+    if timeout 120 "$PY" tests/interop/py_client_test.py "ws://127.0.0.1:$PORT/" &&
+        grep -q 'code=4002 reason="python says bye"' "$WORK/echo_py.log"; then
+        pass "python websockets client -> echo_server"
+    else
+        fail "python websockets client -> echo_server"
+    fi
+    stop "$PID"
+}
+
+# ws_client and client_matrix against one server (node or python).
+client_against() {
+    local peer=$1 ok=1 out rc
+    local url="ws://127.0.0.1:$PORT/path?q=1"
+    timeout 120 "$IB/client_matrix" "$url" || ok=0
+    grep -q '^closed 4001 matrix bye$' "$WORK/$peer.log" || { echo "FAIL $peer did not log close 4001 'matrix bye'"; ok=0; }
+
+    # Lines in, messages out; close 1000 at end of input -> exit 0.
+    out=$(printf 'hello\nünïcödé ✓\n\ncmd:protocol\ncmd:header X-Test\ncmd:fragments\nlast' |
+        timeout 20 "$EX/ws_client" --protocol nope --protocol chat --header 'X-Test: 42 x' "$url" 2>"$WORK/wc.err")
+    rc=$?
+    local want
+    want=$(printf 'hello\nünïcödé ✓\n\nprotocol:chat\nheader:42 x\nfrag-€-end\nlast')
+    if [ "$rc" = 0 ] && [ "$out" = "$want" ] && grep -q '^closed: 1000' "$WORK/wc.err"; then
+        echo "ok   ws_client lines, subprotocol, header, fragments, exit 0 on close 1000"
+    else
+        echo "FAIL ws_client lines (rc=$rc): got:"; printf '%s\n' "$out"; cat "$WORK/wc.err"; ok=0
+    fi
+    # --binary: bytes that are not UTF-8 go through untouched.
+    out=$(printf 'a\xffb\n' | timeout 20 "$EX/ws_client" --binary "$url" | od -An -tx1 | tr -d ' \n')
+    if [ "$out" = "61ff620a" ]; then echo "ok   ws_client --binary"; else echo "FAIL ws_client --binary: $out"; ok=0; fi
+    # Server closes with 4002: printed on stderr, exit status non-zero.
+    (printf 'cmd:close 4002 server bye\n'; sleep 5) | timeout 20 "$EX/ws_client" "$url" >/dev/null 2>"$WORK/wc.err"
+    rc=$?
+    if [ "$rc" = 1 ] && grep -q '^closed: 4002 server bye$' "$WORK/wc.err"; then
+        echo "ok   ws_client exit 1 and close code on stderr after close 4002"
+    else
+        echo "FAIL ws_client after close 4002: rc=$rc"; cat "$WORK/wc.err"; ok=0
+    fi
+    # Keepalive pings keep an idle connection open and answered.
+    out=$( (sleep 1.2; echo still-here) | timeout 20 "$EX/ws_client" --ping-interval 200 "$url" 2>"$WORK/wc.err")
+    rc=$?
+    if [ "$rc" = 0 ] && [ "$out" = still-here ]; then echo "ok   ws_client --ping-interval"; else echo "FAIL ws_client --ping-interval rc=$rc"; cat "$WORK/wc.err"; ok=0; fi
+    return $((1 - ok))
+}
+
+t_client() {
+    if need_node_ws && start node_peer node tests/interop/node_echo_server.js; then
+        if client_against node_peer; then pass "client role -> node ws server"; else fail "client role -> node ws server"; fi
+        stop "$PID"
+    else
+        fail "client role -> node ws server" "peer"
+    fi
+    if need_py_websockets && start py_peer "$PY" tests/interop/py_echo_server.py; then
+        if client_against py_peer; then pass "client role -> python websockets server"; else fail "client role -> python websockets server"; fi
+        stop "$PID"
+    else
+        fail "client role -> python websockets server" "peer"
+    fi
+    # wss:// is refused with a pointer to wss_client.
+    if ! timeout 5 "$EX/ws_client" wss://127.0.0.1:1/ </dev/null 2>"$WORK/wss.err" &&
+        grep -q wss_client "$WORK/wss.err"; then
+        pass "ws_client refuses wss://"
+    else
+        fail "ws_client refuses wss://"
+    fi
+}
+
+t_shutdown() {
+    need_node_ws || { fail shutdown "cannot install Node ws"; return; }
+    start echo_sd "$EX/echo_server" --port 0 --verbose || { fail shutdown "echo_server"; return; }
+    local spid=$PID
+    timeout 20 node tests/interop/node_shutdown_test.js "ws://127.0.0.1:$PORT/" 5 >"$WORK/sd.out" &
+    local npid=$!
+    for _ in $(seq 100); do grep -q ready "$WORK/sd.out" && break; sleep 0.1; done
+    local t0=$SECONDS
+    kill -TERM "$spid"
+    wait "$spid"
+    local src=$?
+    wait "$npid"
+    local nrc=$?
+    cat "$WORK/sd.out"
+    if [ "$src" = 0 ] && [ "$nrc" = 0 ] && [ $((SECONDS - t0)) -le 3 ]; then
+        pass "SIGTERM: close 1001 to every client, exit 0"
+    else
+        fail "SIGTERM shutdown" "server exit $src, clients $nrc"
+    fi
+
+    # Idle timeout: a client that completes the handshake and then never
+    # answers a ping is dropped.
+    start echo_idle "$EX/echo_server" --port 0 --verbose --idle-timeout 300 || { fail idle "echo_server"; return; }
+    if timeout 10 "$PY" - "$PORT" <<'EOF'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+t0, data = time.time(), b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+dt = time.time() - t0
+ok = b"101" in data and b"\x89\x00" in data and 0.3 <= dt <= 3
+print(f"{'ok  ' if ok else 'FAIL'} silent client: ping sent, dropped after {dt:.2f}s")
+sys.exit(0 if ok else 1)
+EOF
+    then pass "--idle-timeout drops a silent client"; else fail "--idle-timeout"; fi
+    stop "$PID"
+}
+
+t_chat() {
+    need_node_ws || { fail chat "cannot install Node ws"; return; }
+    start chat "$EX/chat_server" --port 0 --verbose || { fail chat "chat_server"; return; }
+    if timeout 60 node tests/interop/node_chat_test.js "$PORT"; then pass "chat_server (HTTP + /chat)"; else fail "chat_server"; cat "$WORK/chat.log"; fi
+    stop "$PID"
+}
+
+browser_run() {
+    local name=$1 epid cpid bpid
+    shift
+    start "echo_$name" "$EX/echo_server" --port 0 --verbose || return 1
+    epid=$PID
+    local eport=$PORT
+    start "chat_$name" "$EX/chat_server" --port 0 --page tests/interop/browser_test.html || return 1
+    cpid=$PID
+    local url="http://127.0.0.1:$PORT/?echo=$eport&browser=$name"
+    echo "$name: loading $url"
+    timeout 90 "$@" "$url" >"$WORK/$name.browser.log" 2>&1 &
+    bpid=$!
+    PIDS+=("$bpid")
+    local verdict=""
+    for _ in $(seq 600); do
+        verdict=$(grep -o 'reason="VERDICT[^"]*' "$WORK/echo_$name.log" | head -1)
+        [ -n "$verdict" ] && break
+        kill -0 "$bpid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$bpid" 2>/dev/null
+    wait "$bpid" 2>/dev/null
+    stop "$epid"
+    stop "$cpid"
+    echo "$name: ${verdict#reason=\"}"
+    case "$verdict" in
+    *"VERDICT PASS"*) return 0 ;;
+    *) tail -20 "$WORK/$name.browser.log"; return 1 ;;
+    esac
+}
+
+t_browser() {
+    command -v chromium >/dev/null || apt_install chromium
+    if command -v chromium >/dev/null; then
+        local prof
+        prof=$(mktemp -d "$WORK/chromium.XXXXXX")
+        if browser_run chromium chromium --headless --no-sandbox --disable-gpu --no-first-run \
+            --disable-background-networking --user-data-dir="$prof" --disable-quic \
+            --disable-component-update --disable-sync --disable-dev-shm-usage; then
+            pass "headless Chromium"
+        else
+            fail "headless Chromium"
+        fi
+    else
+        fail "headless Chromium" "cannot install chromium"
+    fi
+    command -v firefox-esr >/dev/null || apt_install firefox-esr
+    if command -v firefox-esr >/dev/null; then
+        local prof
+        prof=$(mktemp -d "$WORK/firefox.XXXXXX")
+        # Keep Firefox from phoning home or showing first-run pages.
+        cat >"$prof/user.js" <<'EOF'
+user_pref("browser.shell.checkDefaultBrowser", false);
+user_pref("browser.startup.homepage_override.mstone", "ignore");
+user_pref("datareporting.policy.dataSubmissionEnabled", false);
+user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);
+user_pref("app.update.enabled", false);
+user_pref("network.captive-portal-service.enabled", false);
+user_pref("network.connectivity-service.enabled", false);
+EOF
+        if MOZ_HEADLESS=1 browser_run firefox firefox-esr --headless --no-remote -profile "$prof"; then
+            pass "headless Firefox"
+        else
+            fail "headless Firefox"
+        fi
+    else
+        fail "headless Firefox" "cannot install firefox-esr"
+    fi
+}
+
+t_load() {
+    start echo_load "$EX/echo_server" --port 0 || { fail load "echo_server"; return; }
+    if timeout 60 "$IB/loadgen" --url "ws://127.0.0.1:$PORT/" --connections 1000 --messages 1000; then
+        pass "load: 1,000 connections x 1,000 messages"
+    else
+        fail "load"
+    fi
+    stop "$PID"
+}
+
+t_tls() {
+    if [ ! -x "$EX/wss_client" ]; then
+        fail tls "wss_client was not built (libssl-dev missing?)"
+        return
+    fi
+    need_node_ws || { fail tls "cannot install Node ws"; return; }
+    command -v openssl >/dev/null || apt_install openssl || { fail tls "no openssl"; return; }
+    local d=$WORK/tls
+    mkdir -p "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/key.pem" -out "$d/cert.pem" -days 2 \
+        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 ||
+        { fail tls "openssl req"; return; }
+    start wss_peer node tests/interop/node_wss_server.js "$d/cert.pem" "$d/key.pem" || { fail tls "wss server"; return; }
+    local ok=1 out rc
+    out=$(printf 'hello over tls\nünï ✓\ncmd:protocol' | timeout 20 "$EX/wss_client" --cafile "$d/cert.pem" \
+        --protocol chat "wss://127.0.0.1:$PORT/" 2>"$WORK/wss.err")
+    rc=$?
+    if [ $rc = 0 ] && [ "$out" = "$(printf 'hello over tls\nünï ✓\nprotocol:chat')" ]; then
+        echo "ok   wss_client --cafile: echoes, close 1000"
+    else
+        echo "FAIL wss_client --cafile rc=$rc: $out"; cat "$WORK/wss.err"; ok=0
+    fi
+    out=$(printf 'insecure\n' | timeout 20 "$EX/wss_client" --insecure "wss://127.0.0.1:$PORT/" 2>"$WORK/wss.err")
+    [ $? = 0 ] && [ "$out" = insecure ] && echo "ok   wss_client --insecure" || { echo "FAIL wss_client --insecure: $out"; cat "$WORK/wss.err"; ok=0; }
+    if printf 'x\n' | timeout 20 "$EX/wss_client" "wss://127.0.0.1:$PORT/" >/dev/null 2>"$WORK/wss.err"; then
+        echo "FAIL wss_client accepted a self-signed certificate without --cafile"; ok=0
+    else
+        echo "ok   wss_client refuses an unverified certificate: $(head -1 "$WORK/wss.err")"
+    fi
+    (printf '%s\n' "$(head -c 300000 /dev/zero | tr '\0' 'z')"; printf 'cmd:close 4003 tls bye\n'; sleep 5) |
+        timeout 20 "$EX/wss_client" --insecure "wss://127.0.0.1:$PORT/" >"$WORK/wss.out" 2>"$WORK/wss.err"
+    rc=$?
+    if [ $rc = 1 ] && grep -q '^closed: 4003 tls bye' "$WORK/wss.err" && [ "$(head -c 300000 "$WORK/wss.out" | tr -d z | wc -c)" = 0 ]; then
+        echo "ok   wss_client 300 kB message and server close 4003"
+    else
+        echo "FAIL wss_client big message / close: rc=$rc"; cat "$WORK/wss.err"; ok=0
+    fi
+    stop "$PID"
+    if [ $ok = 1 ]; then pass "wss_client over TLS (Node https + ws)"; else fail "wss_client over TLS"; fi
+}
+
+t_autobahn() {
+    need_node_ws || { fail autobahn "cannot install Node ws"; return; }
+    start mock_fuzz node tests/interop/mock_fuzzingserver.js || { fail autobahn "mock fuzzing server"; return; }
+    if timeout 60 "$EX/ws_client" --autobahn "ws://127.0.0.1:$PORT" --agent "ws6455 test" &&
+        grep -q '^report: agent=ws6455 test cases=4 passed=4' "$WORK/mock_fuzz.log"; then
+        pass "ws_client --autobahn against a mock fuzzing server"
+    else
+        fail "ws_client --autobahn"
+        cat "$WORK/mock_fuzz.log"
+    fi
+    stop "$PID"
+}
+
+ALL=(handshake node python client shutdown chat browser load tls autobahn)
+SECTIONS=("$@")
+[ ${#SECTIONS[@]} = 0 ] && SECTIONS=("${ALL[@]}")
+for s in "${SECTIONS[@]}"; do
+    say "$s"
+    "t_$s"
+done
+
+echo
+say "interop: ${#PASSED[@]} passed, ${#FAILED[@]} failed"
+for f in "${FAILED[@]}"; do echo "   failed: $f"; done
+[ ${#FAILED[@]} = 0 ]
