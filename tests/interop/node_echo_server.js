@@ -1,5 +1,6 @@
 // Node `ws` echo server: the peer for ws_client and client_matrix.
 //   node node_echo_server.js            prints "listening PORT" (127.0.0.1, free port)
+//   node node_echo_server.js CERT KEY   the same over TLS (wss://), PEM files
 // Echoes every message as the same type, except text commands:
 //   cmd:close CODE REASON   close with that code and reason
 //   cmd:ping PAYLOAD        send a ping; when its pong arrives, reply "pong:PAYLOAD"
@@ -11,13 +12,20 @@
 'use strict';
 const WebSocket = require('ws');
 
+const fs = require('fs');
+const https = require('https');
+
+const tls = process.argv.length >= 4;
+const server = tls
+  ? https.createServer({ cert: fs.readFileSync(process.argv[2]), key: fs.readFileSync(process.argv[3]) })
+  : null;
 const wss = new WebSocket.WebSocketServer({
-  host: '127.0.0.1',
-  port: 0,
+  ...(tls ? { server } : { host: '127.0.0.1', port: 0 }),
   maxPayload: 64 << 20,
   handleProtocols: (protocols) => (protocols.has('chat') ? 'chat' : false),
 });
-wss.on('listening', () => console.log(`listening ${wss.address().port}`));
+if (tls) server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
+else wss.on('listening', () => console.log(`listening ${wss.address().port}`));
 wss.on('connection', (ws, req) => {
   ws.on('message', (data, isBinary) => {
     const text = !isBinary ? data.toString('utf8') : null;
