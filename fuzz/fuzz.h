@@ -180,8 +180,8 @@ typedef struct fz_mem {
 static FZ_UNUSED int fz_mem_refuse(fz_mem *m, size_t grow)
 {
     m->calls++;
-    if ((m->fail_at && m->calls == m->fail_at) || (m->limit && grow > m->limit - m->live &&
-                                                   grow > 0)) {
+    if ((m->fail_at && m->calls == m->fail_at) ||
+        (m->limit && grow && (grow > m->limit || m->live > m->limit - grow))) {
         m->failures++;
         return 1;
     }

@@ -814,7 +814,10 @@ WS6455_API int ws6455_close_code_valid(unsigned code);
 
 /** The socket is readable: reads with the read callback until it would
  *  block, the stream ends, or the connection closes, feeding the engine,
- *  then writes pending output. Returns WS6455_OK, the sticky error,
+ *  then writes pending output. There is no cap on the reads of one call (an
+ *  edge-triggered loop needs that); for fairness or backpressure, let the
+ *  read callback return WS6455_IO_WOULD_BLOCK once its budget is spent, as
+ *  examples/echo_server.c does for clients whose output is over a limit. Returns WS6455_OK, the sticky error,
  *  WS6455_ERR_IO, WS6455_ERR_INVALID_STATE (no read callback) or
  *  WS6455_ERR_CLOSED (freed from a callback). */
 WS6455_API int ws6455_conn_on_readable(ws6455_conn *c);

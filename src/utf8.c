@@ -32,28 +32,28 @@
  * state is 0: no entry sets bits 0..5, so once in the error state every byte
  * leads back to it, and any transition not written below is an error. */
 enum {
-    S_ERR = 0,  /* failed; absorbing */
-    S_ACC = 6,  /* between characters: the input so far is complete */
-    S_C1 = 12,  /* one more continuation byte (80..BF) needed */
-    S_C2 = 18,  /* two more */
-    S_C3 = 24,  /* three more */
-    S_E0 = 30,  /* after E0: next must be A0..BF, lower is overlong */
-    S_ED = 36,  /* after ED: next must be 80..9F, higher is a surrogate */
-    S_F0 = 42,  /* after F0: next must be 90..BF, lower is overlong */
-    S_F4 = 48   /* after F4: next must be 80..8F, higher is above U+10FFFF */
+    S_ERR = 0, /* failed; absorbing */
+    S_ACC = 6, /* between characters: the input so far is complete */
+    S_C1 = 12, /* one more continuation byte (80..BF) needed */
+    S_C2 = 18, /* two more */
+    S_C3 = 24, /* three more */
+    S_E0 = 30, /* after E0: next must be A0..BF, lower is overlong */
+    S_ED = 36, /* after ED: next must be 80..9F, higher is a surrogate */
+    S_F0 = 42, /* after F0: next must be 90..BF, lower is overlong */
+    S_F4 = 48  /* after F4: next must be 80..8F, higher is above U+10FFFF */
 };
 
 #define GO(from, to) ((uint64_t)(to) << (from))
 
 /* Byte classes: the transitions out of each state for one kind of byte. */
-#define ASC GO(S_ACC, S_ACC)                        /* 00..7F */
+#define ASC GO(S_ACC, S_ACC) /* 00..7F */
 #define CONT (GO(S_C1, S_ACC) | GO(S_C2, S_C1) | GO(S_C3, S_C2))
-#define CLO (CONT | GO(S_ED, S_C1) | GO(S_F4, S_C2)) /* 80..8F */
+#define CLO (CONT | GO(S_ED, S_C1) | GO(S_F4, S_C2))  /* 80..8F */
 #define CMID (CONT | GO(S_ED, S_C1) | GO(S_F0, S_C2)) /* 90..9F */
 #define CHI (CONT | GO(S_E0, S_C1) | GO(S_F0, S_C2))  /* A0..BF */
-#define L2 GO(S_ACC, S_C1)                          /* C2..DF */
-#define L3 GO(S_ACC, S_C2)                          /* E1..EC, EE..EF */
-#define L4 GO(S_ACC, S_C3)                          /* F1..F3 */
+#define L2 GO(S_ACC, S_C1)                            /* C2..DF */
+#define L3 GO(S_ACC, S_C2)                            /* E1..EC, EE..EF */
+#define L4 GO(S_ACC, S_C3)                            /* F1..F3 */
 #define XE0 GO(S_ACC, S_E0)
 #define XED GO(S_ACC, S_ED)
 #define XF0 GO(S_ACC, S_F0)
@@ -64,6 +64,7 @@ enum {
 #define R16(e) R4(e), R4(e), R4(e), R4(e)
 
 /* One row per high nibble. */
+/* clang-format off */
 static const uint64_t dfa[] = {
     R16(ASC), R16(ASC), R16(ASC), R16(ASC), R16(ASC), R16(ASC), R16(ASC), R16(ASC), /* 00..7F */
     R16(CLO),                                                                       /* 80..8F */
@@ -75,6 +76,7 @@ static const uint64_t dfa[] = {
     XE0, L3, L3, L3, R4(L3), R4(L3), L3, XED, L3, L3,                               /* E0..EF */
     XF0, L4, L4, L4, XF4, BAD, BAD, BAD, R4(BAD), R4(BAD),                          /* F0..FF */
 };
+/* clang-format on */
 _Static_assert(sizeof dfa / sizeof dfa[0] == 256, "one DFA entry per byte value");
 _Static_assert(S_F4 + 6 <= 64, "every state field fits in a uint64_t");
 
@@ -140,13 +142,14 @@ static __m128i load128(const uint8_t *p)
  * lane, the byte 1, 2 and 3 positions before it. Each lane is checked for
  * what its own byte must be; together the lanes of consecutive blocks check
  * every rule of Table 3-7, because a sequence is at most 4 bytes long. */
-static __m128i block_errors(__m128i x, __m128i a, __m128i b, __m128i c)
+static inline __m128i block_errors(__m128i x, __m128i a, __m128i b, __m128i c)
 {
     /* A byte must be a continuation exactly when a lead 1, 2 or 3 bytes
      * earlier still needs one: a >= C0, b >= E0, c >= F0. Saturating
      * subtraction turns each test into "nonzero". */
-    __m128i need = _mm_or_si128(_mm_subs_epu8(a, SPLAT(0xBF)),
-                                _mm_or_si128(_mm_subs_epu8(b, SPLAT(0xDF)), _mm_subs_epu8(c, SPLAT(0xEF))));
+    __m128i need =
+        _mm_or_si128(_mm_subs_epu8(a, SPLAT(0xBF)),
+                     _mm_or_si128(_mm_subs_epu8(b, SPLAT(0xDF)), _mm_subs_epu8(c, SPLAT(0xEF))));
     need = _mm_cmpgt_epi8(need, _mm_setzero_si128()); /* every value is <= 0x7F */
     /* 80..BF are the signed bytes below (int8_t)0xC0; ASCII is non-negative. */
     __m128i cont = _mm_cmplt_epi8(x, SPLAT(0xC0));
@@ -166,8 +169,8 @@ static __m128i block_errors(__m128i x, __m128i a, __m128i b, __m128i c)
     return _mm_or_si128(_mm_or_si128(err, e0), _mm_or_si128(_mm_or_si128(ed, f0), f4));
 }
 
-/* The block at q, whose three preceding bytes are readable at q[-3..-1). */
-static __m128i block_errors_at(const uint8_t *q)
+/* The block at q, whose three preceding bytes q[-3], q[-2], q[-1] are readable. */
+static inline __m128i block_errors_at(const uint8_t *q)
 {
     return block_errors(load128(q), load128(q - 1), load128(q - 2), load128(q - 3));
 }
@@ -202,13 +205,15 @@ static size_t skip_blocks(const uint8_t *p, size_t i, size_t n)
     /* From here on p[i-3..i) is inside the input. */
     while (n - i >= 64) {
         const uint8_t *q = p + i;
-        __m128i ascii = _mm_or_si128(_mm_or_si128(load128(q - 3), load128(q)),
-                                     _mm_or_si128(load128(q + 16), _mm_or_si128(load128(q + 32), load128(q + 48))));
+        __m128i ascii = _mm_or_si128(
+            _mm_or_si128(load128(q - 3), load128(q)),
+            _mm_or_si128(load128(q + 16), _mm_or_si128(load128(q + 32), load128(q + 48))));
         if (any_high(ascii)) {
-            /* One test per 64 bytes: an error anywhere sends the whole group
-             * back to the DFA, which is rare and only costs time. */
-            __m128i err = _mm_or_si128(_mm_or_si128(block_errors_at(q), block_errors_at(q + 16)),
-                                       _mm_or_si128(block_errors_at(q + 32), block_errors_at(q + 48)));
+            /* One test per 64 bytes; on an error the loop below finds the
+             * block it is in. */
+            __m128i err =
+                _mm_or_si128(_mm_or_si128(block_errors_at(q), block_errors_at(q + 16)),
+                             _mm_or_si128(block_errors_at(q + 32), block_errors_at(q + 48)));
             if (any_set(err))
                 break;
         }
@@ -266,12 +271,16 @@ int ws6455_utf8_update(ws6455_utf8 *v, const uint8_t *p, size_t n, size_t *fail_
 
     size_t i = 0;
     while (i < n) {
+        size_t len = 1;
         if ((s & 63) == S_ACC) {
             i = skip_valid(p, i, n);
             if (i == n)
                 break;
+            len = n - i < DFA_CHUNK ? n - i : DFA_CHUNK;
         }
-        size_t len = n - i < DFA_CHUNK ? n - i : DFA_CHUNK;
+        /* else inside a character (the input was split there, or a chunk
+         * ended there): finish it a byte at a time, so that the fast paths
+         * resume as soon as possible rather than the DFA running on. */
         uint64_t t = dfa_run(s, p + i, len);
         if ((t & 63) == S_ERR)
             return fail(v, fail_at, i + dfa_find_error(s, p + i, len));

@@ -163,8 +163,8 @@ int main(void)
         valid += jobs[t].valid;
         if (jobs[t].failed) {
             const uint8_t *b = jobs[t].bad;
-            fprintf(stderr, "MISMATCH (%s) on %02X %02X %02X %02X\n", jobs[t].what, b[0], b[1], b[2],
-                    b[3]);
+            fprintf(stderr, "MISMATCH (%s) on %02X %02X %02X %02X\n", jobs[t].what, b[0], b[1],
+                    b[2], b[3]);
             failed = 1;
         }
     }

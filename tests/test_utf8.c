@@ -267,9 +267,9 @@ static void test_fail_fast_examples(void **state)
     example("FF", 0);
     example("F8 88 80 80 80", 0); /* old 5-byte form */
     example("FC 84 80 80 80 80", 0);
-    example("C3 A9 A9", 2);       /* one continuation too many */
-    example("C2 C2 80", 1);       /* lead where a continuation belongs */
-    example("E2 82", PREFIX);     /* cut off: update succeeds, finish fails */
+    example("C3 A9 A9", 2);   /* one continuation too many */
+    example("C2 C2 80", 1);   /* lead where a continuation belongs */
+    example("E2 82", PREFIX); /* cut off: update succeeds, finish fails */
     example("C2", PREFIX);
     example("F0 9F 98", PREFIX);
     example("F4 8F BF", PREFIX);
@@ -349,13 +349,24 @@ static void test_boundary_code_points(void **state)
     example("F0 90 80 80", VALID); /* U+10000 */
     example("F4 8F BF BF", VALID); /* U+10FFFF */
     /* just outside, and overlong forms of the boundaries */
-    example("ED A0 80", 1);        /* U+D800 */
-    example("C1 80", 0);           /* U+0040 in 2 bytes */
-    example("E0 9F BF", 1);        /* U+07FF in 3 bytes */
-    example("F0 8F BF BF", 1);     /* U+FFFF in 4 bytes */
-    example("E0 80 80", 1);        /* U+0000 in 3 bytes */
-    example("F0 80 80 80", 1);     /* U+0000 in 4 bytes */
-    example("C0 80", 0);           /* "modified UTF-8" NUL */
+    example("ED A0 80", 1);    /* U+D800 */
+    example("C1 80", 0);       /* U+0040 in 2 bytes */
+    example("E0 9F BF", 1);    /* U+07FF in 3 bytes */
+    example("F0 8F BF BF", 1); /* U+FFFF in 4 bytes */
+    example("E0 80 80", 1);    /* U+0000 in 3 bytes */
+    example("F0 80 80 80", 1); /* U+0000 in 4 bytes */
+    example("C0 80", 0);       /* "modified UTF-8" NUL */
+}
+
+/* Insertion sort, for cut points. */
+static void sort_sizes(size_t *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && a[j - 1] > a[j]; j--) {
+            size_t t = a[j];
+            a[j] = a[j - 1];
+            a[j - 1] = t;
+        }
 }
 
 /* ---- encoder, for generating text ------------------------------------------------ */
@@ -417,12 +428,7 @@ static void test_every_code_point(void **state)
         size_t cuts[64];
         for (size_t k = 0; k < 64; k++)
             cuts[k] = (size_t)tu_rng_below(&r, n + 1);
-        for (size_t a = 1; a < 64; a++) /* insertion sort */
-            for (size_t b = a; b > 0 && cuts[b - 1] > cuts[b]; b--) {
-                size_t t = cuts[b];
-                cuts[b] = cuts[b - 1];
-                cuts[b - 1] = t;
-            }
+        sort_sizes(cuts, 64);
         verdict got = lib_pieces(all, n, cuts, 64);
         assert_true(got.fail == NO_FAIL && got.complete);
     }
@@ -520,9 +526,9 @@ static void test_exhaustive_3_bytes(void **state)
 
 /* Bytes at and around every boundary of Table 3-7. */
 static const uint8_t edge_bytes[] = {
-    0x00, 0x01, 0x41, 0x7F, 0x80, 0x81, 0x8E, 0x8F, 0x90, 0x91, 0x9F, 0xA0, 0xA1, 0xBE, 0xBF,
-    0xC0, 0xC1, 0xC2, 0xC3, 0xDF, 0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4,
-    0xF5, 0xF7, 0xF8, 0xFF,
+    0x00, 0x01, 0x41, 0x7F, 0x80, 0x81, 0x8E, 0x8F, 0x90, 0x91, 0x9F, 0xA0,
+    0xA1, 0xBE, 0xBF, 0xC0, 0xC1, 0xC2, 0xC3, 0xDF, 0xE0, 0xE1, 0xEC, 0xED,
+    0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xF7, 0xF8, 0xFF,
 };
 #define N_EDGE (sizeof edge_bytes / sizeof edge_bytes[0])
 
@@ -599,10 +605,10 @@ static void test_sequences_at_every_position(void **state)
 {
     (void)state;
     static const char *const seqs[] = {
-        "C3 A9", "E2 82 AC", "F0 9F 98 80", "F4 8F BF BF", "EF BF BF", "E0 A0 80",
-        "ED 9F BF", "F0 90 80 80", "C3", "E2 82", "F0 9F 98", "C0 80", "E0 80",
-        "ED A0", "F0 8F", "F4 90", "F5", "FF", "80", "BF", "C3 A9 A9", "E2 41",
-        "F0 9F 41", "EE", "C2 C2",
+        "C3 A9",       "E2 82 AC", "F0 9F 98 80", "F4 8F BF BF", "EF BF BF", "E0 A0 80", "ED 9F BF",
+        "F0 90 80 80", "C3",       "E2 82",       "F0 9F 98",    "C0 80",    "E0 80",    "ED A0",
+        "F0 8F",       "F4 90",    "F5",          "FF",          "80",       "BF",       "C3 A9 A9",
+        "E2 41",       "F0 9F 41", "EE",          "C2 C2",
     };
     static const char *const fillers[] = {"x", "\xD0\xB4", "\xE4\xB8\xAD", "\xF0\x9F\x99\x82"};
     uint8_t buf[200];
@@ -661,7 +667,8 @@ static void check_in_blocks(const char *how, const uint8_t *seq, size_t len)
 static void test_sequences_in_vector_blocks(void **state)
 {
     (void)state;
-    static const uint8_t late[] = {0x41, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC2, 0xE1, 0xF0, 0xF5};
+    static const uint8_t late[] = {0x41, 0x80, 0x8F, 0x90, 0x9F, 0xA0,
+                                   0xBF, 0xC2, 0xE1, 0xF0, 0xF5};
     uint8_t s[4];
     for (unsigned x = 0; x < 256; x++)
         for (unsigned y = 0; y < 256; y++) {
@@ -683,8 +690,8 @@ static void test_sequences_in_vector_blocks(void **state)
  * points; sometimes corrupted by a few edits. */
 static size_t random_text(tu_rng *r, uint8_t *out, size_t target)
 {
-    static const uint32_t edges[] = {0x0, 0x7F, 0x80, 0x7FF, 0x800, 0xD7FF, 0xE000, 0xFFFD,
-                                     0xFFFF, 0x10000, 0x10FFFF, 0xFEFF, 0x1F600};
+    static const uint32_t edges[] = {0x0,    0x7F,   0x80,    0x7FF,    0x800,  0xD7FF, 0xE000,
+                                     0xFFFD, 0xFFFF, 0x10000, 0x10FFFF, 0xFEFF, 0x1F600};
     size_t n = 0;
     while (n + 32 < target) {
         uint64_t kind = tu_rng_below(r, 100);
@@ -719,9 +726,9 @@ static size_t random_text(tu_rng *r, uint8_t *out, size_t target)
             n--;
             break;
         case 2: { /* insert a known-bad pattern */
-            static const char *const bad[] = {"\xC0\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80",
-                                              "\xE0\x80\x80", "\xF8", "\x80", "\xC2",
-                                              "\xF0\x8F\xBF\xBF", "\xFF"};
+            static const char *const bad[] = {
+                "\xC0\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE0\x80\x80", "\xF8",
+                "\x80",     "\xC2",         "\xF0\x8F\xBF\xBF", "\xFF"};
             const char *s = bad[tu_rng_below(r, sizeof bad / sizeof bad[0])];
             size_t l = strlen(s);
             memmove(out + at + l, out + at, n - at);
@@ -735,16 +742,6 @@ static size_t random_text(tu_rng *r, uint8_t *out, size_t target)
         }
     }
     return n;
-}
-
-static void sort_sizes(size_t *a, size_t n)
-{
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && a[j - 1] > a[j]; j--) {
-            size_t t = a[j];
-            a[j] = a[j - 1];
-            a[j - 1] = t;
-        }
 }
 
 static void test_random_text_in_pieces(void **state)
@@ -775,7 +772,7 @@ static void test_random_text_in_pieces(void **state)
         }
     }
     free(buf);
-    assert_true(invalid > 600); /* the corruptions really happen... */
+    assert_true(invalid > 600);  /* the corruptions really happen... */
     assert_true(invalid < 2400); /* ...and valid text too */
 }
 
@@ -797,8 +794,8 @@ static void check_guarded(const uint8_t *src, size_t n)
 static void test_guard_page(void **state)
 {
     (void)state;
-    static const char *const tails[] = {"", "\xC3", "\xE2\x82", "\xF0\x9F\x98", "\xC3\xA9",
-                                        "\xF0\x9F\x98\x80", "\x80", "\xFF"};
+    static const char *const tails[] = {
+        "", "\xC3", "\xE2\x82", "\xF0\x9F\x98", "\xC3\xA9", "\xF0\x9F\x98\x80", "\x80", "\xFF"};
     uint8_t src[400];
     for (size_t t = 0; t < sizeof tails / sizeof tails[0]; t++) {
         size_t tl = strlen(tails[t]);
