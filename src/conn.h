@@ -46,7 +46,6 @@ struct ws6455_conn {
     uint8_t rx_phase; /* enum ws6455__rx_phase */
     ws6455_frame_header hdr;
     uint64_t rx_left; /* payload bytes of the current frame still to come */
-    uint64_t rx_done; /* payload bytes of the current frame already seen */
 
     /* The data message in progress (opcode 0: none). */
     uint8_t msg_opcode;

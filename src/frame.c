@@ -311,12 +311,30 @@ int ws6455_frame_header_encode(uint8_t out[WS6455_MAX_HEADER_SIZE], const ws6455
 
 /* ---- masking ---- */
 
+/* The 64-bit key word whose byte j (in memory order) is key[(s + j) % 4].
+ * Built in registers: storing bytes and reloading them as a word stalls
+ * store-to-load forwarding, which dominated masking of small frames. Both
+ * 32-bit halves of the base word are the key in memory order whatever the
+ * byte order; moving memory byte j+s to j is a right rotation on
+ * little-endian hosts and a left one on big-endian hosts. */
+static uint64_t mask_word(const uint8_t key[4], unsigned s)
+{
+    uint32_t k32;
+    memcpy(&k32, key, 4);
+    uint64_t w = (uint64_t)k32 << 32 | k32;
+    unsigned r = 8u * s;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (w << r) | (w >> ((64u - r) & 63u));
+#else
+    return (w >> r) | (w << ((64u - r) & 63u));
+#endif
+}
+
 void ws6455_mask(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key[4],
                  uint64_t offset)
 {
-    /* The key rotated so that rk[i % 4] applies to dst[i]. */
+    /* key[(k + i) % 4] applies to dst[i]. */
     unsigned k = (unsigned)(offset & 3u);
-    uint8_t rk[4] = {key[k], key[(k + 1) & 3u], key[(k + 2) & 3u], key[(k + 3) & 3u]};
     size_t i = 0;
 
     if (n >= 64) {
@@ -325,22 +343,14 @@ void ws6455_mask(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key[4
          * and dst are equally misaligned, the usual in-place case). */
         size_t head = (size_t)(-(uintptr_t)dst & 15u);
         for (; i < head; i++)
-            dst[i] = src[i] ^ rk[i & 3u];
+            dst[i] = src[i] ^ key[(k + i) & 3u];
     }
     if (i + 8 <= n) {
-        /* The key word, built once, starting at the key byte for dst[i].
-         * memcpy of the bytes gives a word whose bytes sit in memory in
-         * that order whatever the host's byte order, so XORing it with a
-         * memcpy-loaded word masks each byte with the right key byte.
-         * memcpy loads and stores compile to plain (unaligned) moves and
+        /* memcpy loads and stores compile to plain (unaligned) moves and
          * respect the aliasing rules; dst == src is fine because each
          * block is loaded completely before it is stored. gcc and clang
          * turn the 32-byte block into two SSE2 XORs at -O2. */
-        uint8_t kb[8];
-        for (unsigned j = 0; j < 8; j++)
-            kb[j] = rk[(i + j) & 3u];
-        uint64_t kw;
-        memcpy(&kw, kb, 8);
+        uint64_t kw = mask_word(key, (unsigned)((k + i) & 3u));
         for (; i + 32 <= n; i += 32) {
             uint64_t w0, w1, w2, w3;
             memcpy(&w0, src + i, 8);
@@ -364,5 +374,5 @@ void ws6455_mask(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key[4
         }
     }
     for (; i < n; i++)
-        dst[i] = src[i] ^ rk[i & 3u];
+        dst[i] = src[i] ^ key[(k + i) & 3u];
 }

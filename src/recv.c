@@ -163,12 +163,11 @@ static int on_header(ws6455_conn *c)
         rc = check_sizes(c, h->payload_len);
     if (rc < 0)
         return rc;
-    if (h->opcode == WS6455_OP_TEXT || h->opcode == WS6455_OP_BINARY) {
+    if (h->opcode == WS6455_OP_TEXT || h->opcode == WS6455_OP_BINARY)
         c->msg_opcode = h->opcode;
+    if (h->opcode == WS6455_OP_TEXT)
         ws6455_utf8_init(&c->rx_utf8);
-    }
     c->rx_left = h->payload_len;
-    c->rx_done = 0;
     c->ctrl_len = 0;
     return WS6455_OK;
 }
@@ -185,6 +184,30 @@ static void on_payload(ws6455_conn *c, const uint8_t *p, size_t n)
     } else {
         on_data_piece(c, p, n, frame_ends, n == c->hdr.payload_len);
     }
+}
+
+/* The common case, taken in one step: a single-frame message whose whole
+ * payload is in this input. It is unmasked, checked and handed out as a
+ * slice of the caller's buffer without the piecewise bookkeeping. */
+static int whole_message_here(const ws6455_conn *c, size_t avail)
+{
+    const ws6455_frame_header *h = &c->hdr;
+    return h->fin && (h->opcode == WS6455_OP_TEXT || h->opcode == WS6455_OP_BINARY) &&
+           h->payload_len <= avail && !(c->cfg.flags & WS6455_STREAM_FRAGMENTS);
+}
+
+static void deliver_whole_message(ws6455_conn *c, uint8_t *p)
+{
+    size_t n = (size_t)c->hdr.payload_len;
+    if (c->hdr.masked)
+        ws6455_mask(p, p, n, c->hdr.mask, 0);
+    if (c->hdr.opcode == WS6455_OP_TEXT && !ws6455_utf8_valid(p, n)) {
+        ws6455__fail(c, WS6455_ERR_UTF8);
+        return;
+    }
+    WS6455__EMIT(c, on_message, c->hdr.opcode, p, n);
+    c->msg_opcode = 0;
+    c->rx_left = 0;
 }
 
 /* Stops processing input: failed, freed from a callback, or the peer's
@@ -210,6 +233,11 @@ void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
                 ws6455__fail(c, rc);
                 break;
             }
+            if (whole_message_here(c, n - off)) {
+                deliver_whole_message(c, p + off);
+                off += (size_t)c->hdr.payload_len;
+                continue;
+            }
             c->rx_phase = WS6455__RX_PAYLOAD;
             if (c->rx_left) /* empty payloads are delivered below */
                 continue;
@@ -217,9 +245,8 @@ void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
         size_t take = c->rx_left < n - off ? (size_t)c->rx_left : n - off;
         uint8_t *piece = p + off;
         if (c->hdr.masked)
-            ws6455_mask(piece, piece, take, c->hdr.mask, c->rx_done);
+            ws6455_mask(piece, piece, take, c->hdr.mask, c->hdr.payload_len - c->rx_left);
         c->rx_left -= take;
-        c->rx_done += take;
         off += take;
         if (take || c->hdr.payload_len == 0)
             on_payload(c, piece, take);
