@@ -52,7 +52,7 @@ static void compress(uint32_t h[5], const uint8_t block[SHA1_BLOCK])
      * W_{t-3}, W_{t-8}, W_{t-14} and W_{t-16}. */
     uint32_t w[16];
     for (unsigned t = 0; t < 16; t++)
-        w[t] = load32_be(block + 4 * t);
+        w[t] = load32_be(block + (size_t)4 * t);
 
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
     for (unsigned t = 0; t < 80; t++) {
@@ -133,5 +133,5 @@ void ws6455_sha1_final(ws6455_sha1 *ctx, uint8_t digest[20])
     compress(ctx->h, ctx->block);
 
     for (unsigned i = 0; i < 5; i++)
-        store32_be(digest + 4 * i, ctx->h[i]);
+        store32_be(digest + (size_t)4 * i, ctx->h[i]);
 }
