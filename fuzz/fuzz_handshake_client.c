@@ -1,0 +1,115 @@
+/* The client's opening handshake: ws6455__hs_client_request builds a fixed
+ * request (nonce 00..0f, key AAECAwQFBgcICQoLDA0ODw==, protocols chat and
+ * superchat), then the fuzz bytes are fed as the server's response in
+ * fuzz-chosen pieces, with fuzz-chosen limits and allocation failure.
+ * Checks: consumed <= n, all consumed while 0, sticky results, the head
+ * limit, a success means status 101 and a protocol we offered, a non-101
+ * leaves the response readable, and no memory is left behind.
+ * Input: byte 0 = bits0-1 limits, bit2 fail an allocation (byte 1 says
+ * which), bits 4-7 piece count; byte 1; piece lengths; the response. */
+#include "fuzz.h"
+#include "handshake.h"
+
+static const char *const offered[] = {"chat", "superchat"};
+
+static void check_response(const ws6455_response *r)
+{
+    size_t n = ws6455_response_header_count(r);
+    for (size_t i = 0; i < n; i++) {
+        ws6455_header h;
+        FZ_CHECK(ws6455_response_header_at(r, i, &h) == WS6455_OK);
+        FZ_CHECK(h.name && h.value && h.name_len > 0);
+    }
+    ws6455_header h;
+    FZ_CHECK(ws6455_response_header_at(r, n, &h) == WS6455_ERR_INVALID_ARGUMENT);
+    size_t len;
+    const char *v = ws6455_response_header(r, "Location", &len);
+    FZ_CHECK(v == NULL || strlen(v) == len);
+    /* Three digits (RFC 9110 15); "050" parses as 50, see docs/security.md. */
+    int st = ws6455_response_status(r);
+    FZ_CHECK(st >= 0 && st <= 999);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz_in in = {data, size};
+    unsigned b0 = fz_u8(&in), b1 = fz_u8(&in);
+    const uint8_t *lens;
+    size_t nl = fz_take(&in, b0 >> 4, &lens);
+
+    fz_mem mem;
+    memset(&mem, 0, sizeof mem);
+    if (b0 & 4u)
+        mem.fail_at = b1 ? b1 : 1;
+    ws6455_allocator a;
+    fz_mem_allocator(&mem, &a);
+    static const ws6455__hs_limits lims[4] = {
+        {8192, 64, 8192}, {512, 8, 128}, {64, 2, 32}, {4096, 1, 4096}};
+    const ws6455__hs_limits *lim = &lims[b0 & 3u];
+    ws6455__hs_client *c = ws6455__hs_client_new(&a, lim);
+    if (!c) {
+        FZ_CHECK(mem.live == 0);
+        return 0;
+    }
+    static const ws6455_header extra[] = {{"Cookie", 6, "a=b", 3}};
+    ws6455__hs_client_params p = {"example.com", "/chat?x=1", "http://example.com", offered, 2,
+                                  extra, 1};
+    uint8_t nonce[16];
+    for (int i = 0; i < 16; i++)
+        nonce[i] = (uint8_t)i;
+    ws6455__buf req;
+    memset(&req, 0, sizeof req);
+    int rc = ws6455__hs_client_request(c, &p, nonce, &req);
+    if (rc != WS6455_OK) {
+        FZ_CHECK(rc == WS6455_ERR_NOMEM);
+    } else {
+        FZ_CHECK(req.len > 4 && memcmp(req.data + req.off, "GET /chat?x=1 HTTP/1.1\r\n", 24) == 0);
+        FZ_CHECK(memcmp(req.data + req.off + req.len - 4, "\r\n\r\n", 4) == 0);
+        const uint8_t *r = in.p;
+        size_t n = in.n, off = 0, i = 0, total = 0;
+        rc = 0;
+        while (off < n) {
+            size_t len = nl ? (size_t)lens[i % nl] + 1 : n - off;
+            i++;
+            if (len > n - off)
+                len = n - off;
+            uint8_t *piece = malloc(len);
+            FZ_CHECK(piece != NULL);
+            memcpy(piece, r + off, len);
+            size_t used = 99999;
+            rc = ws6455__hs_client_feed(c, piece, len, &used);
+            free(piece);
+            FZ_CHECK(used <= len);
+            total += used;
+            FZ_CHECK(total <= lim->max_size || rc < 0);
+            if (rc != 0)
+                break;
+            FZ_CHECK(used == len && ws6455__hs_client_response(c) == NULL);
+            off += len;
+        }
+        if (rc != 0) {
+            size_t used = 99999;
+            FZ_CHECK(ws6455__hs_client_feed(c, r, n, &used) == rc && used == 0);
+        }
+        const ws6455_response *resp = ws6455__hs_client_response(c);
+        const char *proto = ws6455__hs_client_protocol(c);
+        if (rc == 1) {
+            FZ_CHECK(resp != NULL && ws6455_response_status(resp) == 101);
+            check_response(resp);
+            FZ_CHECK(proto == NULL || strcmp(proto, "chat") == 0 ||
+                     strcmp(proto, "superchat") == 0);
+        } else if (rc == WS6455_ERR_HS_STATUS) {
+            FZ_CHECK(resp != NULL && ws6455_response_status(resp) != 101);
+            check_response(resp);
+        } else if (rc < 0) {
+            FZ_CHECK(rc == WS6455_ERR_NOMEM ||
+                     (rc <= WS6455_ERR_HS_TOO_LARGE && rc >= WS6455_ERR_HS_EXTENSION));
+            if (resp)
+                check_response(resp);
+        }
+    }
+    ws6455__buf_free(&req, &a);
+    ws6455__hs_client_free(c);
+    FZ_CHECK(mem.live == 0 && mem.live_blocks == 0);
+    return 0;
+}
