@@ -311,12 +311,14 @@ static int join_one_name(hs_head *h, size_t first)
         return rc;
     hs_span joined = {h->len, total};
     char *dst = h->store + h->len;
-    size_t k = 0;
+    size_t k = 0, values = 0;
     for (size_t i = first; i < h->nfields; i++) {
         hs_field *f = &h->fields[i];
         if (!field_name_is(h, f, head_str(h, h->fields[first].name), h->fields[first].name.len))
             continue;
-        if (k) {
+        /* Count values, not bytes: an empty first value still takes a
+         * separator, as the length computed above assumed. */
+        if (values++) {
             memcpy(dst + k, ", ", 2);
             k += 2;
         }

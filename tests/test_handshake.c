@@ -1637,6 +1637,25 @@ static void test_client_every_allocation_fails(void **state)
     assert_true(succeeded);
 }
 
+/* Regression (fuzz/regressions/handshake_server/02cabb6e...): a repeated
+ * header whose first value is empty is joined as ", value", and the length
+ * reported is exactly the string's. */
+static void test_repeated_header_with_empty_first_value(void **state)
+{
+    (void)state;
+    static const char req[] = "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+                              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                              "Sec-WebSocket-Version: 13\r\nX-Empty:\r\nX-Empty: value\r\n\r\n";
+    ws6455__hs_server *s = valid_server(req, sizeof req - 1);
+    size_t len = 0;
+    const char *v = ws6455_request_header(ws6455__hs_server_request(s), "X-Empty", &len);
+    assert_non_null(v);
+    assert_int_equal(len, 7);
+    assert_int_equal(strlen(v), 7);
+    assert_memory_equal(v, ", value", 7);
+    ws6455__hs_server_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1698,6 +1717,7 @@ int main(void)
         cmocka_unit_test(test_client_rule_protocol),
         cmocka_unit_test(test_client_limits_and_state),
         cmocka_unit_test(test_client_every_allocation_fails),
+        cmocka_unit_test(test_repeated_header_with_empty_first_value),
     };
     return cmocka_run_group_tests_name("handshake", tests, NULL, NULL);
 }
