@@ -101,11 +101,6 @@ int ws6455__buf_append(ws6455__buf *b, const ws6455_allocator *a, const void *p,
     return WS6455_OK;
 }
 
-int ws6455__buf_append_str(ws6455__buf *b, const ws6455_allocator *a, const char *s)
-{
-    return ws6455__buf_append(b, a, s, strlen(s));
-}
-
 void ws6455__buf_consume(ws6455__buf *b, size_t n)
 {
     b->off += n;

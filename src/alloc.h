@@ -29,8 +29,6 @@ typedef struct ws6455__buf {
 uint8_t *ws6455__buf_reserve(ws6455__buf *b, const ws6455_allocator *a, size_t extra);
 /* Appends n bytes. Returns WS6455_OK or WS6455_ERR_NOMEM (nothing appended). */
 int ws6455__buf_append(ws6455__buf *b, const ws6455_allocator *a, const void *p, size_t n);
-/* Appends a NUL-terminated string (without the NUL). */
-int ws6455__buf_append_str(ws6455__buf *b, const ws6455_allocator *a, const char *s);
 /* Drops n bytes from the front (n <= len). */
 void ws6455__buf_consume(ws6455__buf *b, size_t n);
 void ws6455__buf_free(ws6455__buf *b, const ws6455_allocator *a);

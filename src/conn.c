@@ -544,11 +544,11 @@ int ws6455_conn_tick(ws6455_conn *c, uint64_t now_ms)
         c->now = now_ms;
     if (c->error || c->state == WS6455_STATE_CLOSED)
         return ws6455__leave(c, c->error);
-    if (c->state == WS6455_STATE_CONNECTING && c->cfg.handshake_timeout_ms &&
-        c->now >= c->created_at + c->cfg.handshake_timeout_ms) {
-        ws6455__fail(c, WS6455_ERR_TIMEOUT);
-    } else if (c->state == WS6455_STATE_CLOSING && c->cfg.close_timeout_ms &&
-               c->now >= c->close_sent_at + c->cfg.close_timeout_ms) {
+    int handshake_late = c->state == WS6455_STATE_CONNECTING && c->cfg.handshake_timeout_ms &&
+                         c->now >= c->created_at + c->cfg.handshake_timeout_ms;
+    int close_late = c->state == WS6455_STATE_CLOSING && c->cfg.close_timeout_ms &&
+                     c->now >= c->close_sent_at + c->cfg.close_timeout_ms;
+    if (handshake_late || close_late) {
         ws6455__fail(c, WS6455_ERR_TIMEOUT);
     } else if (c->now >= keepalive_deadline(c)) {
         if (c->ping_outstanding) {

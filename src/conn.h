@@ -17,7 +17,7 @@ enum ws6455__rx_phase { WS6455__RX_HEADER, WS6455__RX_PAYLOAD };
 
 /* Extra room the output queue may use beyond max_output_buffer: control
  * frames (pong, close) are never refused for backpressure. */
-#define WS6455__CONTROL_SLACK (2 * (WS6455_MAX_HEADER_SIZE + WS6455_MAX_CONTROL_PAYLOAD))
+#define WS6455__CONTROL_SLACK ((size_t)2 * (WS6455_MAX_HEADER_SIZE + WS6455_MAX_CONTROL_PAYLOAD))
 
 struct ws6455_conn {
     ws6455_allocator alloc;
@@ -119,7 +119,5 @@ int ws6455__queue_frame(ws6455_conn *c, int opcode, int fin, const uint8_t *p, s
 int ws6455__queue_close(ws6455_conn *c, unsigned code, const char *reason, size_t n);
 /* Queues a pong, or keeps it for later when the queue is over its limit. */
 int ws6455__queue_pong(ws6455_conn *c, const uint8_t *p, size_t n);
-/* Moves a kept pong into the queue when there is room. */
-void ws6455__flush_kept_pong(ws6455_conn *c);
 
 #endif

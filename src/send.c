@@ -54,12 +54,18 @@ int ws6455__queue_close(ws6455_conn *c, unsigned code, const char *reason, size_
     return rc;
 }
 
+/* Whether a pong of n bytes fits under the backpressure limit. */
+static int pong_fits(const ws6455_conn *c, size_t n)
+{
+    return c->out.len + WS6455_MAX_HEADER_SIZE + n <= c->cfg.max_output_buffer;
+}
+
 /* A pong beyond the backpressure limit is kept aside, not queued: a peer
  * that floods pings and never reads cannot grow our memory. Only the latest
  * is kept, which RFC 6455 5.5.3 allows. */
 int ws6455__queue_pong(ws6455_conn *c, const uint8_t *p, size_t n)
 {
-    if (c->out.len + WS6455_MAX_HEADER_SIZE + n <= c->cfg.max_output_buffer && !c->pong_pending)
+    if (pong_fits(c, n) && !c->pong_pending)
         return ws6455__queue_frame(c, WS6455_OP_PONG, 1, p, n);
     c->pong_pending = 1;
     c->pong_len = (uint8_t)n;
@@ -68,10 +74,10 @@ int ws6455__queue_pong(ws6455_conn *c, const uint8_t *p, size_t n)
     return WS6455_OK;
 }
 
-void ws6455__flush_kept_pong(ws6455_conn *c)
+/* Moves a kept pong into the queue once there is room. */
+static void flush_kept_pong(ws6455_conn *c)
 {
-    if (!c->pong_pending || c->close_sent ||
-        c->out.len + WS6455_MAX_HEADER_SIZE + c->pong_len > c->cfg.max_output_buffer)
+    if (!c->pong_pending || c->close_sent || !pong_fits(c, c->pong_len))
         return;
     if (ws6455__queue_frame(c, WS6455_OP_PONG, 1, c->pong, c->pong_len) == WS6455_OK)
         c->pong_pending = 0;
@@ -193,7 +199,7 @@ void ws6455_conn_consume(ws6455_conn *c, size_t n)
     if (n > c->out.len)
         n = c->out.len;
     ws6455__buf_consume(&c->out, n);
-    ws6455__flush_kept_pong(c);
+    flush_kept_pong(c);
 }
 
 size_t ws6455_conn_buffered_amount(const ws6455_conn *c)
