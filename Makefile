@@ -82,6 +82,10 @@ $(B)/tests/%: tests/%.c $(TEST_OBJ) $(TEST_SUPPORT) $(wildcard tests/support/*.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Itests/support $< $(TEST_SUPPORT) $(TEST_OBJ) -o $@ -lcmocka $(LIB_LDLIBS)
 
+# The objects are intermediate to the pattern rules above; keep them so a
+# second make test relinks instead of recompiling the library.
+.SECONDARY: $(OBJ) $(TEST_OBJ)
+
 check-cmocka:
 	@sh tests/ensure-cmocka.sh
 

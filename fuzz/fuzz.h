@@ -1,5 +1,5 @@
 /* Shared helpers for the fuzz targets: an input reader that hands out
- * control bytes, an independent byte-by-byte UTF-8 reference, a counting
+ * control bytes, a piece cutter for incremental parsers, an independent byte-by-byte UTF-8 reference, a counting
  * allocator that can fail on demand, and the check macro.
  *
  * Everything here is static so that each target (and tests/test_hardening.c,
@@ -80,6 +80,56 @@ static FZ_UNUSED size_t fz_take(fz_in *in, size_t max, const uint8_t **p)
     in->p += k;
     in->n -= k;
     return k;
+}
+
+/* ------------------------------------------------------------ pieces */
+
+/* Cuts p[0..n) into pieces for feeding an incremental parser: piece lengths
+ * come from `lens` (each byte + 1, cycled), or one piece of everything when
+ * there are none. Each piece is an exact-size heap copy, so a parser that
+ * reads one byte past what it was given trips ASan. The caller advances
+ * `off` by what it consumed (usually the whole piece), which lets a target
+ * skip ahead or resume after a partial read. */
+typedef struct fz_pieces {
+    const uint8_t *p;
+    size_t n, off;
+    const uint8_t *lens;
+    size_t nl, count; /* count: pieces handed out so far */
+    uint8_t *copy;
+} fz_pieces;
+
+static FZ_UNUSED void fz_pieces_init(fz_pieces *s, const uint8_t *p, size_t n,
+                                     const uint8_t *lens, size_t nl)
+{
+    memset(s, 0, sizeof *s);
+    s->p = p;
+    s->n = n;
+    s->lens = lens;
+    s->nl = nl;
+}
+
+/* The next piece starting at s->off (NULL at the end); frees the last one. */
+static FZ_UNUSED uint8_t *fz_piece(fz_pieces *s, size_t *len)
+{
+    free(s->copy);
+    s->copy = NULL;
+    if (s->off >= s->n)
+        return NULL;
+    size_t k = s->nl ? (size_t)s->lens[s->count % s->nl] + 1 : s->n - s->off;
+    s->count++;
+    if (k > s->n - s->off)
+        k = s->n - s->off;
+    s->copy = malloc(k);
+    FZ_CHECK(s->copy != NULL);
+    memcpy(s->copy, s->p + s->off, k);
+    *len = k;
+    return s->copy;
+}
+
+static FZ_UNUSED void fz_pieces_end(fz_pieces *s)
+{
+    free(s->copy);
+    s->copy = NULL;
 }
 
 /* ------------------------------------------------------------ UTF-8 reference */

@@ -49,27 +49,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ws6455_frame_decoder d;
     ws6455_frame_decoder_init(&d, role, rsv, flags);
     FZ_CHECK(ws6455_frame_decoder_needed(&d) >= 1);
-    size_t off = 0, hstart = 0, i = 0;
-    while (off < n && i < 100000) {
-        size_t len = nl ? (size_t)lens[i % nl] + 1 : n - off;
-        i++;
-        if (len > n - off)
-            len = n - off;
-        /* An exact-size copy of this piece: the decoder must not read past. */
-        uint8_t *piece = malloc(len);
-        FZ_CHECK(piece != NULL);
-        memcpy(piece, s + off, len);
+    fz_pieces ps;
+    fz_pieces_init(&ps, s, n, lens, nl);
+    size_t len, hstart = 0;
+    uint8_t *piece;
+    while (ps.count < 100000 && (piece = fz_piece(&ps, &len)) != NULL) {
         size_t used = 99999;
         ws6455_frame_header h;
         int rc = ws6455_frame_decode(&d, piece, len, &used, &h);
-        free(piece);
         FZ_CHECK(used <= len);
         if (rc == 0) {
             FZ_CHECK(used == len && ws6455_frame_decoder_needed(&d) >= 1);
-            off += len;
+            ps.off += len;
             continue;
         }
-        off += used;
+        ps.off += used;
+        size_t off = ps.off;
         /* The same bytes in one call: same outcome at the same place. */
         ws6455_frame_header h2;
         size_t used2 = 99999;
@@ -92,9 +87,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FZ_CHECK((size_t)elen == hsize && memcmp(enc, s + hstart, hsize) == 0);
         /* Skip the payload; the next header starts after it. */
         uint64_t skip = h.payload_len < n - off ? h.payload_len : n - off;
-        off += (size_t)skip;
-        hstart = off;
+        ps.off = off + (size_t)skip;
+        hstart = ps.off;
     }
+    fz_pieces_end(&ps);
     free(s);
     return 0;
 }

@@ -70,30 +70,24 @@ static void run_internal(const uint8_t *p, size_t n, const uint8_t *lens, size_t
         FZ_CHECK(mem.live == 0);
         return;
     }
-    size_t off = 0, i = 0, total_used = 0;
+    fz_pieces ps;
+    fz_pieces_init(&ps, p, n, lens, nl);
+    size_t piece_len, total_used = 0;
+    uint8_t *piece;
     int rc = 0;
-    while (off < n) {
-        size_t len = nl ? (size_t)lens[i % nl] + 1 : n - off;
-        i++;
-        if (len > n - off)
-            len = n - off;
-        uint8_t *piece = malloc(len);
-        FZ_CHECK(piece != NULL);
-        memcpy(piece, p + off, len);
+    while ((piece = fz_piece(&ps, &piece_len)) != NULL) {
         size_t used = 99999;
-        rc = ws6455__hs_server_feed(s, piece, len, &used);
-        free(piece);
-        FZ_CHECK(used <= len);
+        rc = ws6455__hs_server_feed(s, piece, piece_len, &used);
+        FZ_CHECK(used <= piece_len);
         total_used += used;
         /* Never more head than the limit, whatever the peer sends. */
         FZ_CHECK(total_used <= lim->max_size || rc < 0);
-        if (rc == 0) {
-            FZ_CHECK(used == len);
-        } else {
+        if (rc != 0)
             break;
-        }
-        off += len;
+        FZ_CHECK(used == piece_len);
+        ps.off += piece_len;
     }
+    fz_pieces_end(&ps);
     if (rc != 0) {
         /* Sticky. */
         size_t used = 99999;
@@ -143,22 +137,17 @@ static void run_conn(const uint8_t *p, size_t n, const uint8_t *lens, size_t nl)
 {
     ws6455_conn *c = ws6455_conn_new(NULL, NULL, NULL);
     FZ_CHECK(c != NULL);
-    size_t off = 0, i = 0;
-    while (off < n) {
-        size_t len = nl ? (size_t)lens[i % nl] + 1 : n - off;
-        i++;
-        if (len > n - off)
-            len = n - off;
-        uint8_t *piece = malloc(len);
-        FZ_CHECK(piece != NULL);
-        memcpy(piece, p + off, len);
+    fz_pieces ps;
+    fz_pieces_init(&ps, p, n, lens, nl);
+    size_t len;
+    uint8_t *piece;
+    while ((piece = fz_piece(&ps, &len)) != NULL) {
         int rc = ws6455_conn_recv(c, piece, len, NULL);
-        free(piece);
         FZ_CHECK(rc == ws6455_conn_error(c));
         const uint8_t *o;
         size_t k = ws6455_conn_pending(c, &o);
         ws6455_conn_consume(c, k);
-        off += len;
+        ps.off += len;
     }
     int st = ws6455_conn_state(c);
     FZ_CHECK(st != WS6455_STATE_CLOSING);

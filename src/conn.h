@@ -20,20 +20,13 @@ enum ws6455__rx_phase { WS6455__RX_HEADER, WS6455__RX_PAYLOAD };
 #define WS6455__CONTROL_SLACK ((size_t)2 * (WS6455_MAX_HEADER_SIZE + WS6455_MAX_CONTROL_PAYLOAD))
 
 struct ws6455_conn {
+    /* Fields are ordered by alignment (words, then ints, then bytes) so the
+     * struct carries no padding holes; the comments group them by job. */
     ws6455_allocator alloc;
     ws6455_callbacks cb;
     void *user;
     ws6455_config cfg; /* strings and arrays point into `copied` */
     void *copied;
-
-    uint8_t state;         /* enum ws6455_state */
-    int error;             /* first fatal error, sticky */
-    unsigned in_callback;  /* depth of event callbacks running */
-    uint8_t free_requested;
-    uint8_t close_sent;     /* our close frame is queued */
-    uint8_t close_received; /* the peer's close frame arrived */
-    uint8_t close_notified; /* on_close was called */
-    uint8_t eof;            /* the peer ended the stream */
 
     /* Opening handshake; freed once OPEN, except a client keeps its
      * response for ws6455_conn_response(). */
@@ -43,40 +36,46 @@ struct ws6455_conn {
 
     /* Incoming frames. */
     ws6455_frame_decoder dec;
-    uint8_t rx_phase; /* enum ws6455__rx_phase */
     ws6455_frame_header hdr;
     uint64_t rx_left; /* payload bytes of the current frame still to come */
-
-    /* The data message in progress (opcode 0: none). */
-    uint8_t msg_opcode;
-    uint8_t msg_delivered; /* streaming: a piece of it was delivered */
-    uint64_t msg_size;     /* bytes of it so far, for max_message_size */
+    uint64_t msg_size; /* bytes of the data message so far, for max_message_size */
     ws6455_utf8 rx_utf8;
     ws6455__buf msg; /* reassembly, unless zero-copy or streaming */
-
-    /* The control frame in progress. */
-    uint8_t ctrl[WS6455_MAX_CONTROL_PAYLOAD];
-    size_t ctrl_len;
+    size_t ctrl_len; /* bytes of the control frame in progress (in ctrl) */
 
     /* Outgoing. */
     ws6455__buf out;
-    uint8_t tx_frag_opcode; /* a fragmented send is in progress (0: none) */
     ws6455_utf8 tx_utf8;
-    uint8_t pong_pending; /* a pong that did not fit the queue: the latest wins */
-    uint8_t pong_len;
-    uint8_t pong[WS6455_MAX_CONTROL_PAYLOAD];
-    uint8_t rand_pool[WS6455__RANDOM_POOL];
-    uint8_t rand_left;
 
     /* Time: the caller's milliseconds of the last tick (0 before it; the
      * first tick rebases every stamp taken before it). */
     uint64_t now;
-    uint8_t have_time;
-    uint8_t ping_outstanding;
     uint64_t created_at, close_sent_at, last_rx_at, ping_sent_at;
 
     /* Callback I/O. */
     uint8_t *rbuf;
+
+    int error;            /* first fatal error, sticky */
+    unsigned in_callback; /* depth of event callbacks running */
+
+    uint8_t state; /* enum ws6455_state */
+    uint8_t free_requested;
+    uint8_t close_sent;     /* our close frame is queued */
+    uint8_t close_received; /* the peer's close frame arrived */
+    uint8_t close_notified; /* on_close was called */
+    uint8_t eof;            /* the peer ended the stream */
+    uint8_t rx_phase;       /* enum ws6455__rx_phase */
+    uint8_t msg_opcode;     /* the data message in progress (0: none) */
+    uint8_t msg_delivered;  /* streaming: a piece of it was delivered */
+    uint8_t tx_frag_opcode; /* a fragmented send is in progress (0: none) */
+    uint8_t pong_pending;   /* a pong that did not fit the queue: the latest wins */
+    uint8_t pong_len;
+    uint8_t rand_left;
+    uint8_t have_time;
+    uint8_t ping_outstanding;
+    uint8_t ctrl[WS6455_MAX_CONTROL_PAYLOAD]; /* the control frame in progress */
+    uint8_t pong[WS6455_MAX_CONTROL_PAYLOAD];
+    uint8_t rand_pool[WS6455__RANDOM_POOL];
 };
 
 /* conn.c */

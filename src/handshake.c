@@ -447,7 +447,9 @@ static int parse_status_line(hs_head *h, size_t start, size_t end)
     int rc = parse_http_version(line, 8, &major, &minor);
     if (rc < 0)
         return rc;
-    if (!is_digit(line[9]) || !is_digit(line[10]) || !is_digit(line[11]))
+    /* RFC 9110 15: a status code is three digits, 100..599. A first digit
+     * of 0 would read "050" as 50 (fuzz finding F2). */
+    if (line[9] < '1' || line[9] > '5' || !is_digit(line[10]) || !is_digit(line[11]))
         return WS6455_ERR_HS_MALFORMED;
     if (n > 12 && line[12] != ' ')
         return WS6455_ERR_HS_MALFORMED;

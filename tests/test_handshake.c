@@ -1656,6 +1656,27 @@ static void test_repeated_header_with_empty_first_value(void **state)
     ws6455__hs_server_free(s);
 }
 
+/* Regression (fuzz/regressions/handshake_client/38928a98...): a status code
+ * is 100..599, so "050" is malformed rather than status 50, and the first
+ * digit is checked on its own (six status lines around the edges). */
+static void test_client_status_code_range(void **state)
+{
+    (void)state;
+    static const char *const malformed[] = {"050", "000", "099", "600", "999", "0101"};
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+        char resp[256];
+        snprintf(resp, sizeof resp, "HTTP/1.1 %s X\r\n" RUPG RCONN RACC "\r\n", malformed[i]);
+        assert_int_equal(client_result(resp, NULL), WS6455_ERR_HS_MALFORMED);
+    }
+    ws6455__hs_client *c;
+    assert_int_equal(client_result("HTTP/1.1 599 X\r\n\r\n", &c), WS6455_ERR_HS_STATUS);
+    assert_int_equal(ws6455_response_status(ws6455__hs_client_response(c)), 599);
+    ws6455__hs_client_free(c);
+    assert_int_equal(client_result("HTTP/1.1 100 X\r\n\r\n", &c), WS6455_ERR_HS_STATUS);
+    assert_int_equal(ws6455_response_status(ws6455__hs_client_response(c)), 100);
+    ws6455__hs_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1718,6 +1739,7 @@ int main(void)
         cmocka_unit_test(test_client_limits_and_state),
         cmocka_unit_test(test_client_every_allocation_fails),
         cmocka_unit_test(test_repeated_header_with_empty_first_value),
+        cmocka_unit_test(test_client_status_code_range),
     };
     return cmocka_run_group_tests_name("handshake", tests, NULL, NULL);
 }
