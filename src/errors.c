@@ -32,13 +32,15 @@ const char *ws6455_errname(int err)
     }
 }
 
+/* Many errors share a close code, so the generated cases repeat their
+ * bodies: that is the table, not a copy-paste slip (hence the NOLINT). */
 int ws6455_error_close_code(int err)
 {
     switch (err) {
 #define WS6455__ERROR_CLOSE(name, num, close, msg)                                                 \
     case num:                                                                                      \
         return close;
-        WS6455_ERROR_LIST(WS6455__ERROR_CLOSE)
+        WS6455_ERROR_LIST(WS6455__ERROR_CLOSE) /* NOLINT(bugprone-branch-clone) */
 #undef WS6455__ERROR_CLOSE
     default:
         return 0;
