@@ -87,7 +87,8 @@ $(B)/tests/%: tests/%.c $(TEST_OBJ) $(TEST_SUPPORT) $(wildcard tests/support/*.h
 .SECONDARY: $(OBJ) $(TEST_OBJ)
 
 check-cmocka:
-	@sh tests/ensure-cmocka.sh
+	@CC="$(CC)" sh tests/ensure-package.sh cmocka libcmocka-dev -lcmocka \
+	    '#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <setjmp.h>\n#include <cmocka.h>\nint main(void){return 0;}'
 
 test: check-cmocka
 	@$(MAKE) --no-print-directory test-build
@@ -124,7 +125,7 @@ uninstall:
 .PHONY: test-exhaustive
 test-exhaustive:
 	@mkdir -p $(B)
-	$(CC) -std=c11 -O2 -pthread -Iinclude tests/exhaustive_utf8.c src/utf8.c -o $(B)/exhaustive_utf8
+	$(CC) -std=c11 -O2 -pthread -Iinclude -Itests/support tests/exhaustive_utf8.c src/utf8.c -o $(B)/exhaustive_utf8
 	$(B)/exhaustive_utf8
 
 -include bench/bench.mk

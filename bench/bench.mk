@@ -20,7 +20,8 @@ BENCH_ARGS   ?=
 .PHONY: bench bench-build bench-callgrind check-wslay
 
 check-wslay:
-	@CC="$(CC)" sh bench/ensure-wslay.sh
+	@CC="$(CC)" sh tests/ensure-package.sh wslay libwslay-dev -lwslay \
+	    '#include <wslay/wslay.h>\nint main(void){return wslay_event_want_read(0) * 0;}'
 
 bench: check-wslay
 	@$(MAKE) --no-print-directory bench-build

@@ -297,4 +297,12 @@ static FZ_UNUSED void fz_mem_allocator(fz_mem *m, ws6455_allocator *a)
     a->user = m;
 }
 
+/* A fresh counter wired to *a that fails the fail_at-th allocation (0: never). */
+static FZ_UNUSED void fz_mem_start(fz_mem *m, ws6455_allocator *a, size_t fail_at)
+{
+    memset(m, 0, sizeof *m);
+    m->fail_at = fail_at;
+    fz_mem_allocator(m, a);
+}
+
 #endif

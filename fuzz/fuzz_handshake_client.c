@@ -38,11 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t nl = fz_take(&in, b0 >> 4, &lens);
 
     fz_mem mem;
-    memset(&mem, 0, sizeof mem);
-    if (b0 & 4u)
-        mem.fail_at = b1 ? b1 : 1;
     ws6455_allocator a;
-    fz_mem_allocator(&mem, &a);
+    fz_mem_start(&mem, &a, (b0 & 4u) ? (b1 ? b1 : 1) : 0);
     static const ws6455__hs_limits lims[4] = {
         {8192, 64, 8192}, {512, 8, 128}, {64, 2, 32}, {4096, 1, 4096}};
     const ws6455__hs_limits *lim = &lims[b0 & 3u];

@@ -57,11 +57,8 @@ static void run_internal(const uint8_t *p, size_t n, const uint8_t *lens, size_t
                          unsigned b0, unsigned b1)
 {
     fz_mem mem;
-    memset(&mem, 0, sizeof mem);
-    if (b0 & 4u)
-        mem.fail_at = b1 ? b1 : 1;
     ws6455_allocator a;
-    fz_mem_allocator(&mem, &a);
+    fz_mem_start(&mem, &a, (b0 & 4u) ? (b1 ? b1 : 1) : 0);
     static const ws6455__hs_limits lims[4] = {
         {8192, 64, 8192}, {512, 8, 128}, {64, 2, 32}, {4096, 1, 4096}};
     const ws6455__hs_limits *lim = &lims[b0 & 3u];

@@ -149,15 +149,12 @@ static int check_ext_byte(const ws6455_frame_decoder *d, unsigned idx)
     return 0;
 }
 
-/* Fills *h from a complete header at p (already checked). */
-static void fill_header(ws6455_frame_header *h, const uint8_t *p, unsigned size)
+/* Stores the fields of a checked header whose first two bytes are b0, b1,
+ * payload length len and total size `size` (the mask key, if any, is its
+ * last four bytes). Shared by the fast path and the byte-wise path. */
+static inline void store_header(ws6455_frame_header *h, unsigned b0, unsigned b1, uint64_t len,
+                                const uint8_t *p, unsigned size)
 {
-    unsigned b0 = p[0], b1 = p[1], len7 = b1 & 0x7Fu;
-    uint64_t len = len7;
-    if (len7 == 126)
-        len = load_be16(p + 2);
-    else if (len7 == 127)
-        len = load_be64(p + 2);
     h->payload_len = len;
     h->fin = (uint8_t)(b0 >> 7);
     h->rsv = (uint8_t)(b0 & RSV_MASK);
@@ -167,6 +164,18 @@ static void fill_header(ws6455_frame_header *h, const uint8_t *p, unsigned size)
         memcpy(h->mask, p + size - 4, 4);
     else
         memset(h->mask, 0, 4);
+}
+
+/* Fills *h from a complete header at p (already checked). */
+static void fill_header(ws6455_frame_header *h, const uint8_t *p, unsigned size)
+{
+    unsigned len7 = p[1] & 0x7Fu;
+    uint64_t len = len7;
+    if (len7 == 126)
+        len = load_be16(p + 2);
+    else if (len7 == 127)
+        len = load_be64(p + 2);
+    store_header(h, p[0], p[1], len, p, size);
 }
 
 /* A failed decoder is marked by have == FAILED (never a valid count, since
@@ -255,15 +264,7 @@ int ws6455_frame_decode(ws6455_frame_decoder *d, const uint8_t *p, size_t n, siz
                 }
             }
             if (WS6455__LIKELY(!bad)) {
-                h->payload_len = len;
-                h->fin = (uint8_t)(b0 >> 7);
-                h->rsv = (uint8_t)(b0 & RSV_MASK);
-                h->opcode = (uint8_t)(b0 & 0x0Fu);
-                h->masked = (uint8_t)(b1 >> 7);
-                if (b1 & 0x80u)
-                    memcpy(h->mask, p + size - 4, 4);
-                else
-                    memset(h->mask, 0, 4);
+                store_header(h, b0, b1, len, p, size);
                 *consumed = size;
                 return 1;
             }

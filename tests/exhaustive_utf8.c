@@ -7,7 +7,7 @@
  * Plain C, no cmocka; two threads. Exit status 0 when everything agrees.
  *
  * Build and run (optimised, no sanitizers):
- *   cc -std=c11 -O2 -pthread -Iinclude tests/exhaustive_utf8.c src/utf8.c \
+ *   cc -std=c11 -O2 -pthread -Iinclude -Itests/support tests/exhaustive_utf8.c src/utf8.c \
  *      -o build/exhaustive_utf8 && build/exhaustive_utf8
  */
 #define _POSIX_C_SOURCE 200809L
@@ -19,53 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#define NO_FAIL ((size_t)-1)
-
-typedef struct {
-    size_t fail;  /* fail offset, or NO_FAIL for a valid prefix */
-    int complete; /* valid and not ending inside a sequence */
-} verdict;
-
-/* The reference of tests/test_utf8.c (kept in step with it): Unicode Table
- * 3-7, position by position. */
-static verdict ref_scan(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t b = p[i];
-        size_t len;
-        uint8_t lo = 0x80, hi = 0xBF; /* range of the second byte */
-        if (b <= 0x7F) {
-            i++;
-            continue;
-        } else if (b >= 0xC2 && b <= 0xDF) {
-            len = 2;
-        } else if (b == 0xE0) {
-            len = 3, lo = 0xA0;
-        } else if ((b >= 0xE1 && b <= 0xEC) || b == 0xEE || b == 0xEF) {
-            len = 3;
-        } else if (b == 0xED) {
-            len = 3, hi = 0x9F;
-        } else if (b == 0xF0) {
-            len = 4, lo = 0x90;
-        } else if (b >= 0xF1 && b <= 0xF3) {
-            len = 4;
-        } else if (b == 0xF4) {
-            len = 4, hi = 0x8F;
-        } else {
-            return (verdict){i, 0};
-        }
-        for (size_t k = 1; k < len; k++) {
-            if (i + k == n)
-                return (verdict){NO_FAIL, 0};
-            uint8_t c = p[i + k];
-            if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF))
-                return (verdict){i + k, 0};
-        }
-        i += len;
-    }
-    return (verdict){NO_FAIL, 1};
-}
+#include "utf8_ref.h" /* the same reference as tests/test_utf8.c */
 
 static verdict lib_oneshot(const uint8_t *p, size_t n)
 {

@@ -68,16 +68,6 @@ static void test_close_codes(void **state)
     assert_int_equal(ws6455_error_close_code(0), 0);
 }
 
-static void test_version(void **state)
-{
-    (void)state;
-    assert_string_equal(ws6455_version(), WS6455_VERSION);
-    char buf[32];
-    snprintf(buf, sizeof buf, "%d.%d.%d", WS6455_VERSION_NUM / 10000, WS6455_VERSION_NUM / 100 % 100,
-             WS6455_VERSION_NUM % 100);
-    assert_string_equal(buf, WS6455_VERSION);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -85,7 +75,6 @@ int main(void)
         cmocka_unit_test(test_messages_distinct_nonempty),
         cmocka_unit_test(test_names_match_enum),
         cmocka_unit_test(test_close_codes),
-        cmocka_unit_test(test_version),
     };
     return cmocka_run_group_tests_name("errors", tests, NULL, NULL);
 }

@@ -256,18 +256,10 @@ static void test_message_one_over_limit(void **state)
 
 /* ---------------------------------------------------------------- failing allocations */
 
-static const char REQUEST[] = "GET /chat HTTP/1.1\r\n"
-                              "Host: example.com\r\n"
-                              "Upgrade: websocket\r\n"
-                              "Connection: Upgrade\r\n"
-                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                              "Sec-WebSocket-Protocol: chat, superchat\r\n"
-                              "Sec-WebSocket-Version: 13\r\n\r\n";
-static const char RESPONSE[] = "HTTP/1.1 101 Switching Protocols\r\n"
-                               "Upgrade: websocket\r\n"
-                               "Connection: Upgrade\r\n"
-                               "Sec-WebSocket-Accept: Bz3qJYTGdOe8gUSpLosEdiLKDrk=\r\n"
-                               "Sec-WebSocket-Protocol: chat\r\n\r\n";
+/* The conversations use the connection driver's request and response
+ * (fuzz/conn_driver.h): fz_request, and fz_response for its fixed key. */
+#define REQUEST fz_request
+#define RESPONSE fz_response
 
 static int counting_random(void *user, uint8_t *buf, size_t n)
 {
