@@ -21,14 +21,11 @@
  *           to everyone else in the room; {"type":"error","error":"..."}.
  */
 #define _GNU_SOURCE
-#include <ws6455.h>
+#include "net.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -538,20 +535,12 @@ static int on_request(ws6455_conn *c, const ws6455_request *req, ws6455_handshak
 
 static ptrdiff_t io_read(void *user, uint8_t *buf, size_t cap)
 {
-    peer *p = user;
-    ssize_t n = recv(p->fd, buf, cap, 0);
-    if (n >= 0)
-        return n;
-    return errno == EAGAIN || errno == EINTR ? WS6455_IO_WOULD_BLOCK : WS6455_IO_ERROR;
+    return net_recv(((peer *)user)->fd, buf, cap);
 }
 
 static ptrdiff_t io_write(void *user, const uint8_t *buf, size_t len)
 {
-    peer *p = user;
-    ssize_t n = send(p->fd, buf, len, MSG_NOSIGNAL);
-    if (n >= 0)
-        return n;
-    return errno == EAGAIN || errno == EINTR ? WS6455_IO_WOULD_BLOCK : WS6455_IO_ERROR;
+    return net_send(((peer *)user)->fd, buf, len);
 }
 
 /* ------------------------------------------------------------ HTTP */
@@ -732,9 +721,7 @@ static void http_writable(peer *p)
 static void peer_event(peer *p, uint32_t ev)
 {
     if (p->lingering) {
-        char sink[4096];
-        ssize_t n = recv(p->fd, sink, sizeof sink, 0);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        if (net_discard_input(p->fd))
             peer_free(p);
         return;
     }
@@ -775,8 +762,7 @@ static void accept_peers(int lfd)
             close(fd);
             continue;
         }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        net_set_nodelay(fd);
         char host[64] = "?", serv[8] = "?";
         getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, serv, sizeof serv,
                     NI_NUMERICHOST | NI_NUMERICSERV);
@@ -898,28 +884,11 @@ int main(int argc, char **argv)
         return 1;
     signal(SIGPIPE, SIG_IGN);
 
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *res;
-    int rc = getaddrinfo(opt.host, opt.port, &hints, &res);
-    if (rc) {
-        fprintf(stderr, "chat_server: %s: %s\n", opt.host, gai_strerror(rc));
+    int lfd = net_listen("chat_server", opt.host, opt.port, 0, 1024);
+    if (lfd < 0)
         return 1;
-    }
-    int lfd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (lfd < 0 || bind(lfd, res->ai_addr, res->ai_addrlen) < 0 || listen(lfd, 1024) < 0) {
-        fprintf(stderr, "chat_server: cannot listen on %s port %s: %s\n", opt.host, opt.port,
-                strerror(errno));
-        return 1;
-    }
-    freeaddrinfo(res);
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    char host[64], serv[8];
-    getsockname(lfd, (struct sockaddr *)&ss, &sl);
-    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, serv, sizeof serv,
-                NI_NUMERICHOST | NI_NUMERICSERV);
+    char shown[96];
+    net_local_name(lfd, shown, sizeof shown);
 
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -934,8 +903,7 @@ int main(int argc, char **argv)
     epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &e);
     e.data.ptr = &tag_signal;
     epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &e);
-    printf("listening on http://%s:%s/ (WebSocket at ws://%s:%s/chat)\n", host, serv, host,
-           serv);
+    printf("listening on http://%s/ (WebSocket at ws://%s/chat)\n", shown, shown);
     fflush(stdout);
 
     int stopping = 0;

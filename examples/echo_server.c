@@ -23,14 +23,11 @@
  *    exit status 0.
  */
 #define _GNU_SOURCE
-#include <ws6455.h>
+#include "net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -291,31 +288,12 @@ static ptrdiff_t io_read(void *user, uint8_t *buf, size_t cap)
         cl->paused = 1;
         return WS6455_IO_WOULD_BLOCK;
     }
-    for (;;) {
-        ssize_t n = recv(cl->fd, buf, cap, 0);
-        if (n >= 0)
-            return n;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return WS6455_IO_WOULD_BLOCK;
-        return WS6455_IO_ERROR;
-    }
+    return net_recv(cl->fd, buf, cap);
 }
 
 static ptrdiff_t io_write(void *user, const uint8_t *buf, size_t len)
 {
-    client *cl = user;
-    for (;;) {
-        ssize_t n = send(cl->fd, buf, len, MSG_NOSIGNAL);
-        if (n >= 0)
-            return n;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return WS6455_IO_WOULD_BLOCK;
-        return WS6455_IO_ERROR;
-    }
+    return net_send(((client *)user)->fd, buf, len);
 }
 
 static void on_open(ws6455_conn *c, const char *subprotocol, void *user)
@@ -431,18 +409,8 @@ static void start_linger(client *cl)
 
 static void linger_read(client *cl)
 {
-    uint8_t sink[4096];
-    for (;;) {
-        ssize_t n = recv(cl->fd, sink, sizeof sink, 0);
-        if (n > 0)
-            continue;
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return;
+    if (net_discard_input(cl->fd))
         client_free(cl); /* EOF or error: done */
-        return;
-    }
 }
 
 /* Sends what was stashed while the queue was full; 1 when all of it went. */
@@ -535,8 +503,7 @@ static void accept_clients(loop *lp)
             close(fd);
             continue;
         }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        net_set_nodelay(fd);
 
         client *cl = calloc(1, sizeof *cl);
         if (!cl) {
@@ -708,47 +675,6 @@ static void *loop_run(void *arg)
 
 /* ------------------------------------------------------------ setup */
 
-static int listen_on(const options *o, const char *port, int reuseport, char *shown, size_t cap)
-{
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res;
-    int rc = getaddrinfo(o->host, port, &hints, &res);
-    if (rc) {
-        fprintf(stderr, "echo_server: %s: %s\n", o->host, gai_strerror(rc));
-        return -1;
-    }
-    int fd = -1;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            continue;
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (reuseport)
-            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 4096) == 0)
-            break;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        fprintf(stderr, "echo_server: cannot listen on %s port %s: %s\n", o->host, port,
-                strerror(errno));
-        return -1;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    char host[INET6_ADDRSTRLEN], serv[8];
-    getsockname(fd, (struct sockaddr *)&ss, &sl);
-    getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, serv, sizeof serv,
-                NI_NUMERICHOST | NI_NUMERICSERV);
-    snprintf(shown, cap, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
-    return fd;
-}
-
 static int loop_init(loop *lp, int index, const options *o, int listen_fd, int stop_fd,
                      int signal_fd)
 {
@@ -813,9 +739,10 @@ int main(int argc, char **argv)
     const char *port = o.port;
     char chosen[8];
     for (int i = 0; i < n; i++) {
-        int fd = listen_on(&o, port, n > 1, shown, sizeof shown);
+        int fd = net_listen("echo_server", o.host, port, n > 1, 4096);
         if (fd < 0)
             return 1;
+        net_local_name(fd, shown, sizeof shown);
         if (i == 0) {
             /* With --port 0 the other loops join the port the first got. */
             const char *colon = strrchr(shown, ':');

@@ -27,25 +27,32 @@ ifneq ($(HAVE_OPENSSL),1)
 	@echo "examples: skipped wss_client (OpenSSL not found by pkg-config; install libssl-dev)"
 endif
 
-$(EX_BIN)/echo_server: examples/echo_server.c $(EX_LIB) $(HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) -pthread $< -o $@ $(EX_LIB) $(LIB_LDLIBS)
+# Linked into the programs below: socket helpers (net), and what ws_client
+# and wss_client share (client_common). Compiled with each program: they are
+# small, and each program then builds from one command.
+EX_NET := examples/net.c examples/net.h
+EX_CLIENT := examples/client_common.c examples/client_common.h $(EX_NET)
+EX_SRCS = $(filter %.c,$^)
 
-$(EX_BIN)/ws_client: examples/ws_client.c $(EX_LIB) $(HDRS)
+$(EX_BIN)/echo_server: examples/echo_server.c $(EX_NET) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) $< -o $@ $(EX_LIB) $(LIB_LDLIBS)
+	$(CC) $(EX_CFLAGS) -pthread $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
 
-$(EX_BIN)/chat_server: examples/chat_server.c $(EX_LIB) $(HDRS)
+$(EX_BIN)/ws_client: examples/ws_client.c $(EX_CLIENT) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) $< -o $@ $(EX_LIB) $(LIB_LDLIBS)
+	$(CC) $(EX_CFLAGS) $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
 
-$(EX_BIN)/wss_client: examples/wss_client.c $(EX_LIB) $(HDRS)
+$(EX_BIN)/chat_server: examples/chat_server.c $(EX_NET) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) $(OPENSSL_CFLAGS) $< -o $@ $(EX_LIB) $(LIB_LDLIBS) $(OPENSSL_LIBS)
+	$(CC) $(EX_CFLAGS) $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
 
-$(INTEROP_BIN)/%: tests/interop/%.c $(EX_LIB) $(HDRS)
+$(EX_BIN)/wss_client: examples/wss_client.c $(EX_CLIENT) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) $< -o $@ $(EX_LIB) $(LIB_LDLIBS)
+	$(CC) $(EX_CFLAGS) $(OPENSSL_CFLAGS) $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(OPENSSL_LIBS)
+
+$(INTEROP_BIN)/%: tests/interop/%.c $(EX_NET) $(EX_LIB) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(EX_CFLAGS) -Iexamples $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
 
 RUN_ARGS ?=
 run: $(EX_BIN)/echo_server

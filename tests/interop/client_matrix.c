@@ -12,19 +12,14 @@
  * extra header negotiation; close with code and reason both ways.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <ws6455.h>
+#include "net.h" /* examples/net.h */
 
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,20 +58,12 @@ typedef struct client {
 
 static ptrdiff_t io_read(void *user, uint8_t *buf, size_t cap)
 {
-    client *cl = user;
-    ssize_t n = recv(cl->fd, buf, cap, 0);
-    if (n >= 0)
-        return n;
-    return errno == EAGAIN || errno == EINTR ? WS6455_IO_WOULD_BLOCK : WS6455_IO_ERROR;
+    return net_recv(((client *)user)->fd, buf, cap);
 }
 
 static ptrdiff_t io_write(void *user, const uint8_t *buf, size_t len)
 {
-    client *cl = user;
-    ssize_t n = send(cl->fd, buf, len, MSG_NOSIGNAL);
-    if (n >= 0)
-        return n;
-    return errno == EAGAIN || errno == EINTR ? WS6455_IO_WOULD_BLOCK : WS6455_IO_ERROR;
+    return net_send(((client *)user)->fd, buf, len);
 }
 
 static void copy_str(char *dst, size_t cap, const void *src, size_t n)
@@ -164,21 +151,13 @@ static int client_open(client *cl, const char *url_str)
 {
     memset(cl, 0, sizeof *cl);
     ws6455_url url;
-    if (ws6455_url_parse(url_str, strlen(url_str), &url) < 0)
+    char host[256];
+    if (ws6455_url_parse(url_str, strlen(url_str), &url) < 0 ||
+        net_url_host(&url, host, sizeof host) < 0)
         return -1;
-    char host[256], port[8];
-    copy_str(host, sizeof host, url.host, url.host_len);
-    snprintf(port, sizeof port, "%u", (unsigned)url.port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res;
-    if (getaddrinfo(host, port, &hints, &res))
+    cl->fd = net_connect("client_matrix", host, url.port);
+    if (cl->fd < 0 || net_set_nonblocking(cl->fd) < 0)
         return -1;
-    cl->fd = socket(res->ai_family, SOCK_STREAM, 0);
-    if (cl->fd < 0 || connect(cl->fd, res->ai_addr, res->ai_addrlen) < 0) {
-        freeaddrinfo(res);
-        return -1;
-    }
-    freeaddrinfo(res);
-    fcntl(cl->fd, F_SETFL, fcntl(cl->fd, F_GETFL) | O_NONBLOCK);
 
     static const char *const protocols[] = {"x-unknown", "chat"};
     static const ws6455_header headers[] = {{"X-Matrix", 8, "42", 2}};
@@ -359,11 +338,8 @@ int main(int argc, char **argv)
             poll(&pf, 1, 100);
             if (pf.revents & POLLOUT)
                 ws6455_conn_on_writable(cl.conn);
-            if (pf.revents & (POLLIN | POLLHUP)) {
-                char sink[256];
-                ssize_t n = recv(cl.fd, sink, sizeof sink, 0);
-                eof = n == 0 || (n < 0 && errno != EAGAIN);
-            }
+            if (pf.revents & (POLLIN | POLLHUP))
+                eof = net_discard_input(cl.fd);
         }
         check("server closed the TCP connection after the close handshake", eof, NULL);
         client_close(&cl);

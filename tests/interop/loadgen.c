@@ -11,13 +11,10 @@
  * 0 only when every echo arrived, byte for byte and in order.
  */
 #define _GNU_SOURCE
-#include <ws6455.h>
+#include "net.h" /* examples/net.h */
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,20 +57,12 @@ static size_t make_message(char *buf, int index, long seq)
 
 static ptrdiff_t io_read(void *user, uint8_t *buf, size_t cap)
 {
-    conn *c = user;
-    ssize_t n = recv(c->fd, buf, cap, 0);
-    if (n >= 0)
-        return n;
-    return errno == EAGAIN || errno == EINTR ? WS6455_IO_WOULD_BLOCK : WS6455_IO_ERROR;
+    return net_recv(((conn *)user)->fd, buf, cap);
 }
 
 static ptrdiff_t io_write(void *user, const uint8_t *buf, size_t len)
 {
-    conn *c = user;
-    ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
-    if (n >= 0)
-        return n;
-    return errno == EAGAIN || errno == EINTR ? WS6455_IO_WOULD_BLOCK : WS6455_IO_ERROR;
+    return net_send(((conn *)user)->fd, buf, len);
 }
 
 static void fail(conn *c, const char *why)
@@ -237,8 +226,7 @@ int main(int argc, char **argv)
             perror("loadgen: socket");
             return 1;
         }
-        int one = 1;
-        setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        net_set_nodelay(c->fd);
         if (connect(c->fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS) {
             perror("loadgen: connect");
             return 1;
@@ -268,11 +256,8 @@ int main(int argc, char **argv)
             conn *c = evs[i].data.ptr;
             if (c->done || c->failed) {
                 /* Finished: wait for the server to close. */
-                char sink[4096];
-                ssize_t r = recv(c->fd, sink, sizeof sink, 0);
-                if (r == 0 || (r < 0 && errno != EAGAIN)) {
+                if (net_discard_input(c->fd))
                     epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
-                }
                 if (ws6455_conn_wants_write(c->ws))
                     ws6455_conn_on_writable(c->ws);
                 continue;

@@ -1,0 +1,91 @@
+/*
+ * client_common — what ws_client and wss_client share: their common
+ * command-line options, the callbacks that print messages and record the
+ * close, and the poll() loop that sends each line of standard input as a
+ * message until the connection has ended. The two programs differ only in
+ * what carries the bytes under the engine: a TCP socket, or TLS over one.
+ */
+#ifndef WS6455_EXAMPLES_CLIENT_COMMON_H
+#define WS6455_EXAMPLES_CLIENT_COMMON_H
+
+#include <ws6455.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLIENT_MAX_HEADERS 32
+#define CLIENT_MAX_PROTOCOLS 16
+
+typedef struct client_options {
+    const char *prog; /* program name, the prefix of every message */
+    const char *url;
+    int binary, verbose;
+    uint64_t ping_interval_ms;
+    const char *protocols[CLIENT_MAX_PROTOCOLS];
+    size_t protocol_count;
+    ws6455_header headers[CLIENT_MAX_HEADERS];
+    size_t header_count;
+} client_options;
+
+/* Takes argv[*i] when it is a common option (--binary, --verbose,
+ * --protocol, --header, --ping-interval) or the URL, moving *i past its
+ * argument. 1 when taken, 0 when it is none of these, -1 when malformed.
+ * --help and each program's own options are left to the program. */
+int client_parse_option(client_options *o, int argc, char **argv, int *i);
+
+/* One connection. A program that needs more per connection embeds this as
+ * the first member of its own struct: the callbacks below receive that
+ * struct as `user` and read it as a client_session. */
+typedef struct client_session {
+    int fd;
+    ws6455_conn *conn;
+    const client_options *opt;
+    int close_code; /* from on_close; 0 before */
+    char close_reason[128];
+    /* The transport's part. buffered_input: bytes it has already received
+     * that poll() cannot see on the socket (TLS decrypts whole records), or
+     * NULL. wait_for_eof: after the close handshake keep reading until the
+     * server closes the TCP connection, as RFC 6455 lets the server close
+     * first; a TLS connection just ends. */
+    int (*buffered_input)(struct client_session *s);
+    int wait_for_eof;
+    char host_name[256];          /* what client_connect connected to */
+    char host[300], target[4096]; /* request storage for ws6455_config_set_url */
+} client_session;
+
+/* Zeroes s for one connection with the options o; no descriptor yet. */
+void client_session_init(client_session *s, const client_options *o);
+
+/* Parses a URL; -1 (reported) when it is not a WebSocket URL. */
+int client_parse_url(const client_session *s, const char *url_str, ws6455_url *url);
+
+/* Connects s->fd to the URL's host and port (blocking, see net_connect),
+ * keeping the name in s->host_name. -1 (reported) on failure. */
+int client_connect(client_session *s, const ws6455_url *url);
+
+/* Creates s->conn in the client role with the options' subprotocols,
+ * headers and keepalive and, unless 0, max_output_buffer; then sends the
+ * opening handshake. cb brings the transport (read, write) and the events
+ * the program handles itself; on_close and on_error are the shared ones,
+ * which keep the close code for the exit status and report errors. user
+ * is s. -1 (reported). */
+int client_start(client_session *s, const ws6455_url *url, const ws6455_callbacks *cb,
+                 size_t max_output_buffer);
+
+/* Drives the connection until it has ended; with read_input, each line of
+ * standard input goes out as a message and the end of input starts the
+ * close handshake. The exit status: 0 after a close with 1000 or 1001, 1
+ * after any other ending. */
+int client_run(client_session *s, int read_input);
+
+/* Frees the engine and closes the socket. */
+void client_session_end(client_session *s);
+
+/* "closed: CODE [REASON]" on standard error (1006 when no close arrived). */
+void client_report_close(const client_session *s);
+
+/* An on_message callback: each message on its own line of standard
+ * output. */
+void client_print_message(ws6455_conn *c, int opcode, const uint8_t *data, size_t len, void *user);
+
+#endif
