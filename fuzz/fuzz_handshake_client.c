@@ -7,8 +7,7 @@
  * leaves the response readable, and no memory is left behind.
  * Input: byte 0 = bits0-1 limits, bit2 fail an allocation (byte 1 says
  * which), bits 4-7 piece count; byte 1; piece lengths; the response. */
-#include "fuzz.h"
-#include "handshake.h"
+#include "fuzz_hs.h"
 
 static const char *const offered[] = {"chat", "superchat"};
 
@@ -40,9 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_mem mem;
     ws6455_allocator a;
     fz_mem_start(&mem, &a, (b0 & 4u) ? (b1 ? b1 : 1) : 0);
-    static const ws6455__hs_limits lims[4] = {
-        {8192, 64, 8192}, {512, 8, 128}, {64, 2, 32}, {4096, 1, 4096}};
-    const ws6455__hs_limits *lim = &lims[b0 & 3u];
+    const ws6455__hs_limits *lim = fz_hs_limits(b0);
     ws6455__hs_client *c = ws6455__hs_client_new(&a, lim);
     if (!c) {
         FZ_CHECK(mem.live == 0);

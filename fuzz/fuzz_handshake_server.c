@@ -7,8 +7,7 @@
  * Input: byte 0 = bits0-1 limits (default / small / tiny / 1-header),
  * bit2 fail an allocation (byte 1 says which), bits 4-7 piece count;
  * byte 1; one byte per piece length; then the request bytes. */
-#include "fuzz.h"
-#include "handshake.h"
+#include "fuzz_hs.h"
 
 static const char *const supported[] = {"superchat", "chat", "v2.example"};
 
@@ -59,9 +58,7 @@ static void run_internal(const uint8_t *p, size_t n, const uint8_t *lens, size_t
     fz_mem mem;
     ws6455_allocator a;
     fz_mem_start(&mem, &a, (b0 & 4u) ? (b1 ? b1 : 1) : 0);
-    static const ws6455__hs_limits lims[4] = {
-        {8192, 64, 8192}, {512, 8, 128}, {64, 2, 32}, {4096, 1, 4096}};
-    const ws6455__hs_limits *lim = &lims[b0 & 3u];
+    const ws6455__hs_limits *lim = fz_hs_limits(b0);
     ws6455__hs_server *s = ws6455__hs_server_new(&a, lim);
     if (!s) {
         FZ_CHECK(mem.live == 0);

@@ -21,16 +21,6 @@
 
 #include "utf8_ref.h" /* the same reference as tests/test_utf8.c */
 
-static verdict lib_oneshot(const uint8_t *p, size_t n)
-{
-    ws6455_utf8 v;
-    size_t at = 12345;
-    ws6455_utf8_init(&v);
-    if (ws6455_utf8_update(&v, p, n, &at) != WS6455_OK)
-        return (verdict){at, 0};
-    return (verdict){NO_FAIL, ws6455_utf8_finish(&v) == WS6455_OK};
-}
-
 /* The 4 bytes sit at EMBED_AT in EMBED_LEN bytes of 'a': the first 16-byte
  * block holds the first two, the next block the last two. */
 #define EMBED_AT 14

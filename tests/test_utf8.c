@@ -73,16 +73,6 @@ static verdict cp_scan(const uint8_t *p, size_t n)
 
 /* ---- the library, driven in different ways ----------------------------------- */
 
-static verdict lib_oneshot(const uint8_t *p, size_t n)
-{
-    ws6455_utf8 v;
-    size_t at = 12345;
-    ws6455_utf8_init(&v);
-    if (ws6455_utf8_update(&v, p, n, &at) != WS6455_OK)
-        return (verdict){at, 0};
-    return (verdict){NO_FAIL, ws6455_utf8_finish(&v) == WS6455_OK};
-}
-
 /* Feeds p[0..n) in pieces ending at the given cut points (ascending, each
  * <= n); checks that after a failure every later piece fails at offset 0. */
 static verdict lib_pieces(const uint8_t *p, size_t n, const size_t *cuts, size_t ncuts)

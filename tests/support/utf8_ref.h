@@ -1,11 +1,14 @@
 /* The UTF-8 reference shared by tests/test_utf8.c and tests/exhaustive_utf8.c:
- * Unicode Table 3-7 written out position by position. It shares no code or
+ * Unicode Table 3-7 written out position by position, and the library's
+ * verdict in the same shape. It shares no code or
  * tables with src/utf8.c, which is what makes the comparison meaningful. */
 #ifndef WS6455_TEST_UTF8_REF_H
 #define WS6455_TEST_UTF8_REF_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "ws6455.h"
 
 #define NO_FAIL ((size_t)-1)
 
@@ -56,6 +59,17 @@ static verdict ref_scan(const uint8_t *p, size_t n)
         i += len;
     }
     return (verdict){NO_FAIL, 1};
+}
+
+/* The library's verdict on the same input: one update, then finish. */
+static verdict lib_oneshot(const uint8_t *p, size_t n)
+{
+    ws6455_utf8 v;
+    size_t at = 12345;
+    ws6455_utf8_init(&v);
+    if (ws6455_utf8_update(&v, p, n, &at) != WS6455_OK)
+        return (verdict){at, 0};
+    return (verdict){NO_FAIL, ws6455_utf8_finish(&v) == WS6455_OK};
 }
 
 #endif
