@@ -72,8 +72,9 @@ define FUZZ_RUN_ONE
 endef
 
 fuzz: $(FUZZ_BINS)
-	$(foreach t,$(FUZZ_TARGETS),$(call FUZZ_RUN_ONE,$(t),$(FUZZ_SECONDS))
-	)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    $(MAKE) --no-print-directory fuzz-run-one FUZZ_TARGET=$$t FUZZ_SECONDS=$(FUZZ_SECONDS); \
+	done
 	@echo "fuzz: all $(words $(FUZZ_TARGETS)) targets ran $(FUZZ_SECONDS) s each without a finding"
 
 fuzz-smoke:
