@@ -52,6 +52,11 @@ static void check_request(const ws6455_request *r)
     }
 }
 
+static int feed_server(void *s, const uint8_t *p, size_t n, size_t *used)
+{
+    return ws6455__hs_server_feed(s, p, n, used);
+}
+
 static void run_internal(const uint8_t *p, size_t n, const uint8_t *lens, size_t nl,
                          unsigned b0, unsigned b1)
 {
@@ -64,29 +69,7 @@ static void run_internal(const uint8_t *p, size_t n, const uint8_t *lens, size_t
         FZ_CHECK(mem.live == 0);
         return;
     }
-    fz_pieces ps;
-    fz_pieces_init(&ps, p, n, lens, nl);
-    size_t piece_len, total_used = 0;
-    uint8_t *piece;
-    int rc = 0;
-    while ((piece = fz_piece(&ps, &piece_len)) != NULL) {
-        size_t used = 99999;
-        rc = ws6455__hs_server_feed(s, piece, piece_len, &used);
-        FZ_CHECK(used <= piece_len);
-        total_used += used;
-        /* Never more head than the limit, whatever the peer sends. */
-        FZ_CHECK(total_used <= lim->max_size || rc < 0);
-        if (rc != 0)
-            break;
-        FZ_CHECK(used == piece_len);
-        ps.off += piece_len;
-    }
-    fz_pieces_end(&ps);
-    if (rc != 0) {
-        /* Sticky. */
-        size_t used = 99999;
-        FZ_CHECK(ws6455__hs_server_feed(s, p, n, &used) == rc && used == 0);
-    }
+    int rc = fz_hs_feed_pieces(feed_server, s, lim, p, n, lens, nl);
     ws6455__buf out;
     memset(&out, 0, sizeof out);
     if (rc == 1) {

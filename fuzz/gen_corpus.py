@@ -207,18 +207,15 @@ def main():
 
     add("conn_server", conn_input(0x10, b""))
     add("conn_client", conn_input(0x10, b""))
-    for i, f in enumerate(synth_frames(K)):
-        add("conn_server", conn_input(0x00, f))
-        add("conn_server", conn_input(0x10 | (i & 0x0F), f, b3=i * 37 & 0xFF,
-                                      script=bytes([0x00, 0x0B, i * 8 + 4 & 0xFF])))
-        add("conn_server", conn_input(0x40 | (i & 0x07), f, b1=i * 9 & 0xFF, b2=i & 7))
-        add("frame_header", bytes([0x00, 1, 2]) + f)
-    for i, f in enumerate(synth_frames(None)):
-        add("conn_client", conn_input(0x00, f))
-        add("conn_client", conn_input(0x10 | (i & 0x0F), f, b3=i * 37 & 0xFF,
-                                      script=bytes([0x00, 0x0B, i * 8 + 4 & 0xFF])))
-        add("conn_client", conn_input(0x40 | (i & 0x07), f, b1=i * 9 & 0xFF, b2=i & 7))
-        add("frame_header", bytes([0x01, 1, 2]) + f)
+    # Frames a server receives are masked (key K), a client's are not; the
+    # frame_header target's first byte picks the role the same way.
+    for target, key, role_bit in (("conn_server", K, 0x00), ("conn_client", None, 0x01)):
+        for i, f in enumerate(synth_frames(key)):
+            add(target, conn_input(0x00, f))
+            add(target, conn_input(0x10 | (i & 0x0F), f, b3=i * 37 & 0xFF,
+                                   script=bytes([0x00, 0x0B, i * 8 + 4 & 0xFF])))
+            add(target, conn_input(0x40 | (i & 0x07), f, b1=i * 9 & 0xFF, b2=i & 7))
+            add("frame_header", bytes([role_bit, 1, 2]) + f)
     # Ping flood with no reads, keepalive timeouts, free from a callback.
     flood = frame(9, b"x" * 125, mask=K) * 200
     add("conn_server", conn_input(0x40, flood, b2=0x02, script=bytes([0x02 | 0x50])))
