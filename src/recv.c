@@ -165,8 +165,6 @@ static int on_header(ws6455_conn *c)
         return rc;
     if (h->opcode == WS6455_OP_TEXT || h->opcode == WS6455_OP_BINARY)
         c->msg_opcode = h->opcode;
-    if (h->opcode == WS6455_OP_TEXT)
-        ws6455_utf8_init(&c->rx_utf8);
     c->rx_left = h->payload_len;
     c->ctrl_len = 0;
     return WS6455_OK;
@@ -238,6 +236,10 @@ void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
                 off += (size_t)c->hdr.payload_len;
                 continue;
             }
+            /* A text message read piecewise is checked as it comes (the
+             * whole-message path above checks its payload in one call). */
+            if (c->hdr.opcode == WS6455_OP_TEXT)
+                ws6455_utf8_init(&c->rx_utf8);
             c->rx_phase = WS6455__RX_PAYLOAD;
             if (c->rx_left) /* empty payloads are delivered below */
                 continue;
