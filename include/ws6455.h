@@ -13,6 +13,10 @@
  *    function can return are listed in its comment.
  *  - No ssize_t in the API; lengths are size_t, wire lengths uint64_t.
  *  - Structs marked "caller-owned" may live on the stack and need no free.
+ *  - Pointer arguments must not be NULL unless the comment says what NULL
+ *    means. Out-parameters documented "(if not NULL)" may be NULL. A data
+ *    pointer may be NULL when its length is 0.
+ *  - Which calls may be made from inside callbacks: see ws6455_callbacks.
  *
  * ABI policy (see docs/abi.md): the SONAME major (libws6455.so.0) changes
  * only when an exported function's signature or a public struct's layout
@@ -1020,6 +1024,8 @@ WS6455_API int ws6455_conn_accept_upgrade(ws6455_conn *c, const ws6455_http_requ
  *                              and can never be queued: do not retry;
  *  WS6455_ERR_RANDOM           the client's masking key could not be made;
  *  WS6455_ERR_NOMEM;
+ *  WS6455_ERR_IO               (WS6455_WRITE_THROUGH only) the write
+ *                              callback failed: treat the socket as dead;
  *  WS6455_ERR_CLOSED also when a callback run by the send (on_output)
  *                              freed the connection.
  * The payload is copied (and masked in the client role) into the queue,
@@ -1123,7 +1129,9 @@ WS6455_API int ws6455_send_message(ws6455_conn *c, ws6455_message *m);
  * spent, or (WS6455_SHORT_READ_DRAINED) a read comes back short; then
  * writes pending output once.
  * Returns WS6455_OK (the socket is drained as far as we know, or the stream
- * ended: see ws6455_conn_should_close_socket()), WS6455_MORE (the budget was
+ * ended after the closing handshake: see ws6455_conn_should_close_socket()),
+ * WS6455_ERR_ABNORMAL_CLOSURE (the stream ended without a close frame:
+ * 1006, the connection is CLOSED), WS6455_MORE (the budget was
  * spent: more input may be waiting; a level-triggered loop simply comes
  * back, an edge-triggered loop must call again later without waiting for a
  * new edge, after serving other connections), the sticky error of a
