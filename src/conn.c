@@ -131,6 +131,7 @@ void ws6455_conn_free(ws6455_conn *c)
         /* Freed from inside a callback: the call that ran it frees the
          * connection on its way out (ws6455__leave). */
         c->free_requested = 1;
+        c->rx_stop = 1;
         return;
     }
     c->freeing = 1;

@@ -196,6 +196,7 @@ void ws6455__enter_closed(ws6455_conn *c, int drop)
         c->state = WS6455_STATE_CLOSED;
         c->stamp = c->now;
     }
+    c->rx_stop = 1;
     if (drop && c->out.len) {
         ws6455__outq_clear(&c->out, c->ctx);
         c->output_dropped = 1;
@@ -211,6 +212,7 @@ void ws6455__fail(ws6455_conn *c, int err, int drop)
     if (c->error || c->state == WS6455_STATE_CLOSED)
         return;
     c->error = err;
+    c->rx_stop = 1;
     int code = ws6455_error_close_code(err);
     int was_open = c->state == WS6455_STATE_OPEN || c->state == WS6455_STATE_CLOSING;
     WS6455__EMIT(c, on_error, err);
