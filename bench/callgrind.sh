@@ -7,7 +7,8 @@
 # the functions ws6455 spends them in.
 #
 #   sh bench/callgrind.sh [--scale F] [--case NAME[,NAME...]]
-# Environment: BENCH_BIN (default build/bench/ws6455-bench), OUT (where the
+# Environment: BENCH_EXTRA (more options for the binary, e.g. "--chunk 1048576"),
+# BENCH_BIN (default build/bench/ws6455-bench), OUT (where the
 # callgrind.out files and their annotations go, default
 # build/bench/callgrind), VALGRIND (default valgrind).
 set -eu
@@ -56,7 +57,7 @@ for c in $CASES; do
     for lib in ws6455 wslay; do
         base="$OUT/$c.$lib"
         "$VALGRIND" --tool=callgrind --callgrind-out-file="$base.out" --toggle-collect='measure_*' \
-            "$BIN" --case "$c" --lib "$lib" --scale "$SCALE" --reps 1 --no-verify --machine \
+            "$BIN" --case "$c" --lib "$lib" --scale "$SCALE" --reps 1 --no-verify --machine ${BENCH_EXTRA:-} \
             >"$base.log" 2>&1 || { cat "$base.log" >&2; echo "FAIL: $c $lib under callgrind" >&2; exit 1; }
         res=$(grep '^RESULT' "$base.log" || true)
         if [ -z "$res" ]; then # no such measurement (wslay has no public validator)

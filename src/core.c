@@ -65,7 +65,7 @@ void ws6455__aux_trim(ws6455_conn *c)
 
 void ws6455__output_added(ws6455_conn *c, int was_empty)
 {
-    if (was_empty && c->out.len)
+    if (was_empty && c->out.len && !c->consuming)
         WS6455__EMIT0(c, on_output);
 }
 
@@ -183,7 +183,11 @@ void ws6455__output_consumed(ws6455_conn *c, size_t n)
     if (n == 0)
         return;
     ws6455__outq_consume(&c->out, c->ctx, n);
+    /* A pong kept back moves in now; to the caller the queue did not go
+     * empty, so neither on_drain nor on_output. */
+    c->consuming = 1;
     flush_kept_pong(c);
+    c->consuming = 0;
     if (c->out.len == 0)
         WS6455__EMIT0(c, on_drain);
 }

@@ -75,6 +75,8 @@ struct ws6455_conn {
     unsigned ping_outstanding : 1;
     unsigned have_time : 1;
     unsigned subprotocol_owned : 1;
+    unsigned consuming : 1;      /* inside output_consumed: the queue is not
+                                    seen empty while a kept pong moves in */
 };
 
 /* Runs an event callback, tracking re-entrancy. */
