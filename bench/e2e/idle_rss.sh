@@ -15,7 +15,7 @@
 # connection), 0.5 s of rest. After: N connections open, 2 s of rest.
 # Kernel socket buffers are not in VmRSS and are not counted.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 export LC_ALL=C
 
 N=10000 OUT=""
@@ -60,7 +60,8 @@ for s in "${ARGS[@]}"; do
     "$LOADGEN" --port "$SERVER_PORT" --idle 50 --hold 0 >/dev/null 2>>"$E2E_OUT/logs/idle-loadgen.log"
     sleep 0.5
     before=$(rss_kib "$SERVER_PID")
-    log="$E2E_OUT/logs/idle-$s.out"
+    label=$(server_label "$s")
+    log="$E2E_OUT/logs/idle-$label.out"
     "$LOADGEN" --port "$SERVER_PORT" --idle "$N" --hold 600 >"$log" 2>>"$E2E_OUT/logs/idle-loadgen.log" &
     gen=$!
     PIDS+=("$gen")
@@ -74,8 +75,8 @@ for s in "${ARGS[@]}"; do
         sleep 2
         after=$(rss_kib "$SERVER_PID")
         per=$(((after - before) * 1024 / N))
-        printf '%s\t%s\t%s\t%s\t%s\n' "$s" "$N" "$before" "$after" "$per" >>"$TABLE"
-        echo "== $s: VmRSS $before KiB -> $after KiB with $N idle connections: $per B per connection"
+        printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$N" "$before" "$after" "$per" >>"$TABLE"
+        echo "== $label: VmRSS $before KiB -> $after KiB with $N idle connections: $per B per connection"
     else
         echo "== $s: the $N connections did not all open (see $E2E_OUT/logs/idle-loadgen.log)" >&2
         FAILED=1
@@ -90,7 +91,7 @@ if [ -s "$TABLE" ]; then
         echo "### Idle memory per connection"
         echo
         echo "    date: $(date -u '+%Y-%m-%d %H:%M UTC'); bash bench/e2e/idle_rss.sh -n $N ${ARGS[*]}"
-        for s in "${ARGS[@]}"; do echo "    server $s: $(server_version "$s")"; done
+        for s in "${ARGS[@]}"; do echo "    server $(server_label "$s"): $(server_version "$s")"; done
         echo
         echo "| server | idle connections | VmRSS before (KiB) | VmRSS after (KiB) | bytes per connection |"
         echo "|---|---:|---:|---:|---:|"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The echo servers of the end-to-end benchmarks; sourced by run.sh and
 # idle_rss.sh (bash). Every server is started on a free port and prints
 # "listening on ws://HOST:PORT/".
@@ -10,6 +11,13 @@
 #   cmd:COMMAND   any other command line that prints the same line
 #
 # Needs: E2E_OUT (the output directory), PIDS (an array the caller kills).
+#
+# E2E_NICE=N (as root): servers and generator run at nice N, each in a
+# session of its own. With the kernel's scheduler autogroups (one group per
+# session, groups weighted equally whatever the nice values inside), nice
+# alone does nothing against other sessions' jobs, so each new session's
+# autogroup gets nice N too (/proc/PID/autogroup). On a machine shared with
+# other jobs the benchmark then gets its CPUs almost to itself.
 
 E2E_NODE_DIR=build/bench/e2e/node
 
@@ -26,16 +34,52 @@ need_node_ws() {
     export NODE_PATH="$PWD/$E2E_NODE_DIR/node_modules"
 }
 
+# e2e_prefix: sets E2E_PREFIX, the words to put before a command so that it
+# runs in a new session at nice E2E_NICE (none when unset). A command
+# started as "${E2E_PREFIX[@]}" CMD & keeps $! as CMD's PID: without job
+# control the shell's children are not process-group leaders, so setsid
+# execs in place, as nice and taskset do.
+e2e_prefix() {
+    E2E_PREFIX=()
+    [ -n "${E2E_NICE:-}" ] && E2E_PREFIX=(setsid nice -n "$E2E_NICE")
+    return 0
+}
+
+# e2e_boost PID: gives PID's autogroup the nice value E2E_NICE once PID is
+# in a group of its own (right after "&" it may not have reached setsid
+# yet); our own group is never changed.
+e2e_boost() {
+    [ -n "${E2E_NICE:-}" ] || return 0
+    local theirs ours
+    read -r ours _ 2>/dev/null <"/proc/$$/autogroup" || return 0
+    for _ in $(seq 100); do
+        read -r theirs _ 2>/dev/null <"/proc/$1/autogroup" || return 0
+        if [ "$theirs" != "$ours" ]; then
+            echo "$E2E_NICE" >"/proc/$1/autogroup" 2>/dev/null
+            return 0
+        fi
+        sleep 0.01
+    done
+    echo "could not raise the priority of $1 (no session of its own)" >&2
+}
+
 # server_cmd NAME: the command line of server NAME, one word per line.
 server_cmd() {
+    local -a words
     case $1 in
     ws6455) printf '%s\n' build/examples/echo_server --port 0 ;;
     node) printf '%s\n' node bench/e2e/node_echo.js 0 ;;
     wslay) printf '%s\n' build/bench/e2e/wslay_echo --port 0 ;;
     wslay-naive) printf '%s\n' build/bench/e2e/wslay_echo --port 0 --naive ;;
-    cmd:*) printf '%s\n' ${1#cmd:} ;;
+    cmd:*) read -ra words <<<"${1#cmd:}" && printf '%s\n' "${words[@]}" ;;
     *) return 1 ;;
     esac
+}
+
+# server_label NAME: NAME as one word fit for a file name and a table.
+server_label() {
+    local l=${1//[^A-Za-z0-9_.:-]/_}
+    echo "${l//\//_}"
 }
 
 # server_version NAME: one line saying what was measured.
@@ -51,19 +95,19 @@ server_version() {
 # server_start NAME [CPU]: starts server NAME, pinned to CPU when given,
 # waits for its "listening" line; sets SERVER_PID and SERVER_PORT.
 server_start() {
-    local name=$1 cpu=${2:-} log="$E2E_OUT/logs/$1.log"
+    local name=$1 cpu=${2:-} log
+    log="$E2E_OUT/logs/$(server_label "$1").log"
     local -a cmd
     mapfile -t cmd < <(server_cmd "$name") || true
     [ ${#cmd[@]} -gt 0 ] || { echo "unknown server: $name" >&2; return 1; }
     [ "$name" = node ] && { need_node_ws || return 1; }
     mkdir -p "$E2E_OUT/logs"
-    if [ -n "$cpu" ]; then
-        taskset -c "$cpu" "${cmd[@]}" >"$log" 2>&1 &
-    else
-        "${cmd[@]}" >"$log" 2>&1 &
-    fi
-    SERVER_PID=$! # taskset execs the command: the same PID
+    [ -n "$cpu" ] && cmd=(taskset -c "$cpu" "${cmd[@]}")
+    e2e_prefix
+    "${E2E_PREFIX[@]}" "${cmd[@]}" >"$log" 2>&1 &
+    SERVER_PID=$! # setsid, nice and taskset exec the command: the same PID
     PIDS+=("$SERVER_PID")
+    e2e_boost "$SERVER_PID"
     SERVER_PORT=""
     for _ in $(seq 100); do
         SERVER_PORT=$(sed -n 's|^listening on ws://.*:\([0-9]*\)/$|\1|p' "$log" | head -1)
