@@ -937,10 +937,12 @@ static int run_load(gen *g)
     double secs = (double)(t1 - t0) / 1e9;
     double msgs = (double)g->window_msgs;
     printf("result label=%s size=%zu depth=%ld connections=%ld binary=%d seconds=%.3f msgs=%.0f "
-           "msgs_per_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f gen_util=%.3f",
+           "msgs_per_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f gen_util=%.3f "
+           "gen_cpu_us_per_msg=%.3f",
            o->label[0] ? o->label : "-", o->size, o->depth, g->n_conns, o->binary, secs, msgs,
            msgs / secs, hist_quantile(0.50) / 1e3, hist_quantile(0.99) / 1e3,
-           hist_quantile(0.999) / 1e3, (double)hist_max / 1e3, (self1 - self0) / secs);
+           hist_quantile(0.999) / 1e3, (double)hist_max / 1e3, (self1 - self0) / secs,
+           msgs > 0 ? (self1 - self0) * 1e6 / msgs : 0);
     if (srv0 >= 0 && srv1 >= 0)
         printf(" server_util=%.3f server_cpu_us_per_msg=%.3f", (srv1 - srv0) / secs,
                msgs > 0 ? (srv1 - srv0) * 1e6 / msgs : 0);
