@@ -63,10 +63,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TS_CHARS 8                  /* send time in the first 8 payload bytes */
+#define TS_CHARS 8 /* send time in the first 8 payload bytes */
 #define RBUF_SIZE ((size_t)256 << 10)
-#define HANDSHAKE_MAX 1024          /* the 101 response must fit in this */
-#define OPENING_WINDOW 128          /* connections in connect/handshake at once */
+#define HANDSHAKE_MAX 1024 /* the 101 response must fit in this */
+#define OPENING_WINDOW 128 /* connections in connect/handshake at once */
 #define OPEN_TIMEOUT_NS 30000000000ull
 #define MAX_EVENTS 512
 
@@ -93,20 +93,19 @@ typedef struct options {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: loadgen_e2e --port P [options]\n"
-            "  --host ADDR        server address (default 127.0.0.1)\n"
-            "  --connections N    connections (default 100)\n"
-            "  --size BYTES       payload bytes per message, 8..65535 (default 16)\n"
-            "  --depth N          messages in flight per connection (default 1)\n"
-            "  --binary           binary messages (default text)\n"
-            "  --warmup S         seconds before the measured window (default 1)\n"
-            "  --seconds S        measured seconds (default 5)\n"
-            "  --server-pid PID   read the server's CPU time from /proc/PID/stat\n"
-            "  --syscalls         count the server's syscalls with perf (needs --server-pid)\n"
-            "  --label NAME       copied into the result line\n"
-            "  --idle N           open N idle connections and hold them\n"
-            "  --hold S           with --idle: seconds to hold (default 3600)\n");
+    fprintf(f, "usage: loadgen_e2e --port P [options]\n"
+               "  --host ADDR        server address (default 127.0.0.1)\n"
+               "  --connections N    connections (default 100)\n"
+               "  --size BYTES       payload bytes per message, 8..65535 (default 16)\n"
+               "  --depth N          messages in flight per connection (default 1)\n"
+               "  --binary           binary messages (default text)\n"
+               "  --warmup S         seconds before the measured window (default 1)\n"
+               "  --seconds S        measured seconds (default 5)\n"
+               "  --server-pid PID   read the server's CPU time from /proc/PID/stat\n"
+               "  --syscalls         count the server's syscalls with perf (needs --server-pid)\n"
+               "  --label NAME       copied into the result line\n"
+               "  --idle N           open N idle connections and hold them\n"
+               "  --hold S           with --idle: seconds to hold (default 3600)\n");
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -306,8 +305,8 @@ typedef struct perf_run {
 } perf_run;
 
 static const char *const syscall_names[] = {
-    "read",     "write",      "readv",       "writev",      "recvfrom",
-    "sendto",   "recvmsg",    "sendmsg",     "epoll_wait",  "epoll_pwait",
+    "read",         "write",     "readv",          "writev",     "recvfrom",
+    "sendto",       "recvmsg",   "sendmsg",        "epoll_wait", "epoll_pwait",
     "epoll_pwait2", "epoll_ctl", "io_uring_enter", "futex",
 };
 #define N_SYSCALLS (sizeof syscall_names / sizeof syscall_names[0])
@@ -325,8 +324,7 @@ static int perf_start(perf_run *pr, long pid)
         if (access(path, F_OK) == 0) {
             syscall_present[i] = 1;
             size_t len = strlen(events);
-            snprintf(events + len, sizeof events - len, ",syscalls:sys_enter_%s",
-                     syscall_names[i]);
+            snprintf(events + len, sizeof events - len, ",syscalls:sys_enter_%s", syscall_names[i]);
         }
     }
     int ctl[2], ack[2];
@@ -345,8 +343,8 @@ static int perf_start(perf_run *pr, long pid)
         int devnull = open("/dev/null", O_WRONLY);
         if (devnull >= 0)
             dup2(devnull, 2); /* "Events enabled" chatter */
-        execlp("perf", "perf", "stat", "-x,", "-e", events, "-p", pidstr, "-D", "-1",
-               "--control", control, "-o", pr->out, (char *)NULL);
+        execlp("perf", "perf", "stat", "-x,", "-e", events, "-p", pidstr, "-D", "-1", "--control",
+               control, "-o", pr->out, (char *)NULL);
         _exit(127);
     }
     close(ctl[0]);
@@ -407,12 +405,12 @@ enum { ST_CONNECTING, ST_HANDSHAKE, ST_OPEN, ST_DEAD };
 typedef struct conn {
     int fd;
     int state;
-    uint32_t events;   /* what epoll watches */
+    uint32_t events; /* what epoll watches */
     uint8_t mask[4];
-    uint8_t *frame;    /* this connection's masked message, built once */
-    uint8_t *pend;     /* the start of an incomplete frame (or of the 101) */
+    uint8_t *frame; /* this connection's masked message, built once */
+    uint8_t *pend;  /* the start of an incomplete frame (or of the 101) */
     size_t pend_len;
-    uint8_t *out;      /* bytes the socket did not take yet (rare) */
+    uint8_t *out; /* bytes the socket did not take yet (rare) */
     size_t out_len, out_cap;
 } conn;
 
@@ -421,12 +419,12 @@ typedef struct gen {
     int epfd;
     conn *conns;
     long n_conns, n_open, n_opening, next_to_start;
-    size_t hdr_out, frame_out;  /* client frame: header bytes, total bytes */
-    size_t hdr_in, frame_in;    /* server frame */
+    size_t hdr_out, frame_out; /* client frame: header bytes, total bytes */
+    size_t hdr_in, frame_in;   /* server frame */
     uint8_t in_hdr[4];
-    uint8_t *plain;             /* the unmasked payload template */
+    uint8_t *plain; /* the unmasked payload template */
     uint8_t *rbuf, *wbuf;
-    uint64_t base;              /* timestamps are relative to this */
+    uint64_t base; /* timestamps are relative to this */
     int measuring, stopping;
     uint64_t window_msgs, total_msgs;
     long failures;
@@ -779,8 +777,8 @@ static int open_all(gen *g)
     start_more(g);
     while (g->n_open + g->failures < g->n_conns) {
         if (now_ns() > deadline) {
-            fprintf(stderr, "loadgen_e2e: %ld of %ld connections open after %llu s\n",
-                    g->n_open, g->n_conns, OPEN_TIMEOUT_NS / 1000000000ull);
+            fprintf(stderr, "loadgen_e2e: %ld of %ld connections open after %llu s\n", g->n_open,
+                    g->n_conns, OPEN_TIMEOUT_NS / 1000000000ull);
             return -1;
         }
         if (poll_once(g, 100) < 0)

@@ -49,7 +49,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define REQUEST_MAX 8192      /* the upgrade request must fit in this */
+#define REQUEST_MAX 8192 /* the upgrade request must fit in this */
 #define CORK_SIZE ((size_t)64 << 10)
 #define MAX_EVENTS 256
 
@@ -63,16 +63,16 @@ typedef struct client {
     wslay_event_context_ptr ws; /* NULL until the upgrade is done */
     char *req;                  /* an upgrade request that came in pieces */
     size_t req_len;
-    uint8_t *early;             /* bytes that followed the request */
+    uint8_t *early; /* bytes that followed the request */
     size_t early_len, early_off;
-    uint8_t *backlog;           /* output the socket did not take */
+    uint8_t *backlog; /* output the socket did not take */
     size_t backlog_len;
 } client;
 
 struct server {
     int epfd, listen_fd;
     int naive;
-    uint8_t *cork; /* this event's output, for the connection in hand */
+    uint8_t *cork;                 /* this event's output, for the connection in hand */
     char request[REQUEST_MAX + 1]; /* upgrade requests that come whole */
     size_t cork_len;
 };
@@ -132,8 +132,7 @@ static int flush_cork(client *cl)
 
 /* ------------------------------------------------------------ wslay callbacks */
 
-static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
-                       void *user)
+static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user)
 {
     (void)flags;
     client *cl = user;
@@ -172,8 +171,8 @@ static ssize_t on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
     client *cl = user;
     server *s = cl->srv;
     if (s->naive) {
-        ssize_t n = send(cl->fd, data, len,
-                         MSG_NOSIGNAL | ((flags & WSLAY_MSG_MORE) ? MSG_MORE : 0));
+        ssize_t n =
+            send(cl->fd, data, len, MSG_NOSIGNAL | ((flags & WSLAY_MSG_MORE) ? MSG_MORE : 0));
         if (n >= 0)
             return n;
         wslay_event_set_error(ctx, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
@@ -393,7 +392,8 @@ static void accept_clients(server *s)
 
 static int listen_on(const char *host, const char *port, char *shown, size_t cap)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
     struct addrinfo *ai;
     int err = getaddrinfo(host, port, &hints, &ai);
