@@ -135,7 +135,9 @@ void ws6455_conn_free(ws6455_conn *c)
         return;
     }
     c->freeing = 1;
-    /* on_close exactly once, however the connection ends. */
+    /* on_close exactly once, however the connection ends; inside it the
+     * connection is already CLOSED (nothing more can be sent). */
+    ws6455__enter_closed(c, 1);
     ws6455__notify_close(c, 1006, "", 0);
     ws6455__destroy(c);
 }
