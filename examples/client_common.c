@@ -98,6 +98,12 @@ static void on_error(ws6455_conn *c, int err, void *user)
         if (s->transport_up)
             fprintf(stderr, "%s: no answer to the opening handshake within %llu ms\n",
                     s->opt->prog, (unsigned long long)handshake_timeout(s->opt));
+    } else if (err == WS6455_ERR_TIMEOUT && ws6455_conn_state(c) == WS6455_STATE_CLOSING) {
+        fprintf(stderr, "%s: no answer to our close within %llu ms: giving up\n", s->opt->prog,
+                (unsigned long long)WS6455_DEFAULT_CLOSE_TIMEOUT_MS);
+    } else if (err == WS6455_ERR_TIMEOUT) {
+        fprintf(stderr, "%s: no answer to a keepalive ping within %llu ms\n", s->opt->prog,
+                (unsigned long long)s->opt->ping_interval_ms);
     } else if (err == WS6455_ERR_HS_STATUS) {
         const ws6455_response *r = ws6455_conn_response(c);
         fprintf(stderr, "%s: handshake refused: HTTP status %d\n", s->opt->prog,

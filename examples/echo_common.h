@@ -76,8 +76,10 @@ enum {
     ECHO_WRITING = 1u << 5,   /* io_uring: a writev is in flight */
     ECHO_READING = 1u << 6,   /* io_uring: a recv is in flight */
     ECHO_CLOSING = 1u << 7,   /* io_uring: the socket is being torn down */
-    ECHO_STUCK = 1u << 8      /* output waited for the socket; cleared by on_drain:
+    ECHO_STUCK = 1u << 8,     /* output waited for the socket; cleared by on_drain:
                                  still set at the end means it was dropped */
+    ECHO_PEER_EOF = 1u << 10, /* uv_echo: the peer's FIN was read (libuv reports it once) */
+    ECHO_THROTTLED = 1u << 11 /* uv_echo: this loop turn's read budget is spent */
 };
 
 /**

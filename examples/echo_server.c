@@ -361,6 +361,9 @@ static void begin_stop(loop *lp)
         client *cl = all[i];
         if (cl->p.flags & ECHO_LINGERING)
             continue;
+        /* The clock first: the close timeout starts from the engine's time,
+         * and a paused connection has not been ticked for a while. */
+        ws6455_conn_tick(cl->p.conn, lp->now);
         int st = ws6455_conn_state(cl->p.conn);
         if (st == WS6455_STATE_OPEN) {
             ws6455_close(cl->p.conn, 1001, "server shutting down", 20);

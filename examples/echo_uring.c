@@ -78,7 +78,7 @@ int echo_uring_run(const echo_options *o, const int *listen_fds, int n, int stop
 /* What a completion is about: the low bits of user_data. Connections are
  * at least 8-byte aligned, so their address carries the operation. */
 enum { OP_RECV = 1, OP_WRITE = 2, OP_MASK = 7 };
-enum { UD_IGNORE = 0, UD_ACCEPT = 1, UD_STOP = 2, UD_SIGNAL = 3 };
+enum { UD_IGNORE = 0, UD_ACCEPT = 1, UD_STOP = 2, UD_SIGNAL = 3, UD_LISTEN = 4 };
 
 typedef struct uloop uloop;
 
@@ -112,6 +112,7 @@ struct uloop {
     wop *free_wops;
     echo_reserve reserve;
     int accepting;           /* a multishot accept is armed */
+    int listen_polled;       /* out of descriptors: waiting for a connection */
     uint64_t accept_resume_at;
     int stopping, torn_down;
     uint64_t stop_deadline;
@@ -421,6 +422,23 @@ static void arm_accept(uloop *lp)
     lp->accepting = 1;
 }
 
+static void arm_poll_listen(uloop *lp)
+{
+    struct io_uring_sqe *s = sqe_get(lp);
+    if (!s)
+        return;
+    io_uring_prep_poll_add(s, lp->listen_fd, POLLIN);
+    io_uring_sqe_set_data64(s, UD_LISTEN);
+    lp->listen_polled = 1;
+}
+
+static void on_listen_ready(uloop *lp)
+{
+    lp->listen_polled = 0;
+    if (!lp->accepting && !lp->stopping && !lp->accept_resume_at)
+        arm_accept(lp);
+}
+
 static void client_add(uloop *lp, int fd)
 {
     uclient *cl = calloc(1, sizeof *cl);
@@ -468,10 +486,23 @@ static void on_accept(uloop *lp, int res, unsigned cflags)
             if (shed <= 0)
                 break;
         }
-        if (shed < 0)
+        if (lp->accepting) {
+            cancel(lp, UD_ACCEPT); /* a multishot accept that failed is not trusted */
+            lp->accepting = 0;
+        }
+        if (shed < 0) {
             lp->accept_resume_at = lp->now + ECHO_ACCEPT_BACKOFF_MS;
+        } else {
+            /* io_uring's accept takes a descriptor before it looks for a
+             * connection: out of descriptors it fails at once, even with
+             * nobody waiting, and re-arming it would spin. Wait until a
+             * connection is there (or more of the same), then try again. */
+            lp->accept_resume_at = 0;
+            arm_poll_listen(lp);
+            return;
+        }
     }
-    if (!lp->accepting && !lp->stopping && !lp->accept_resume_at)
+    if (!lp->accepting && !lp->stopping && !lp->accept_resume_at && !lp->listen_polled)
         arm_accept(lp);
 }
 
@@ -494,6 +525,8 @@ static void begin_stop(uloop *lp)
     lp->stop_deadline = lp->now + SHUTDOWN_MS;
     if (lp->accepting)
         cancel(lp, UD_ACCEPT);
+    if (lp->listen_polled)
+        cancel(lp, UD_LISTEN);
     close(lp->listen_fd);
     lp->listen_fd = -1;
     size_t n = lp->heap.len;
@@ -505,6 +538,9 @@ static void begin_stop(uloop *lp)
         uclient *cl = all[i];
         if (cl->p.flags & ECHO_LINGERING)
             continue;
+        /* The clock first: the close timeout starts from the engine's time,
+         * and a paused connection has not been ticked for a while. */
+        tick_safely(cl);
         int st = ws6455_conn_state(cl->p.conn);
         if (st == WS6455_STATE_OPEN) {
             ws6455_close(cl->p.conn, 1001, "server shutting down", 20);
@@ -536,7 +572,7 @@ static void run_timers(uloop *lp)
 {
     if (lp->accept_resume_at && lp->accept_resume_at <= lp->now) {
         lp->accept_resume_at = 0;
-        if (!lp->accepting && !lp->stopping)
+        if (!lp->accepting && !lp->stopping && !lp->listen_polled)
             arm_accept(lp);
     }
     echo_peer *p;
@@ -588,6 +624,9 @@ static void dispatch(uloop *lp, uint64_t ud, int res, unsigned cflags)
         break;
     case UD_SIGNAL:
         on_signal(lp);
+        break;
+    case UD_LISTEN:
+        on_listen_ready(lp);
         break;
     default:
         break; /* a cancel's own completion */

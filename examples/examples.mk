@@ -85,6 +85,11 @@ $(INTEROP_BIN)/%: tests/interop/%.c $(EX_NET) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(EX_CFLAGS) -Iexamples $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
 
+# The attack tool runs its floods in threads.
+$(INTEROP_BIN)/attack: tests/interop/attack.c $(EX_NET) $(EX_LIB) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(EX_CFLAGS) -Iexamples -pthread $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
+
 RUN_ARGS ?=
 run: $(EX_BIN)/echo_server
 	$(EX_BIN)/echo_server $(RUN_ARGS)

@@ -8,6 +8,11 @@
  *  - uv_read_start: libuv reads into one buffer per loop (alloc_cb; a read
  *    callback consumes it before the next read) and read_cb hands the bytes
  *    to ws6455_conn_recv();
+ *  - fairness: libuv goes on reading a socket that fills its buffer up to
+ *    32 times per turn; a connection that got READ_BUDGET bytes in this
+ *    turn is stopped and resumed in the check phase, so a flooding client
+ *    gets one budget's worth per turn like everyone else (a stop and start
+ *    within one turn costs libuv no epoll_ctl);
  *  - output: on_output puts the connection on a to-do list; a uv_check
  *    handle (run once per loop iteration, after the I/O callbacks) writes
  *    each listed connection's output with one uv_write of the iovecs
@@ -47,6 +52,7 @@
 #define LINGER_MS 1000u   /* TCP: wait for the peer's FIN after our last byte */
 #define SHUTDOWN_MS 2000u /* on SIGINT/SIGTERM: wait this long for close replies */
 #define WRITE_IOV 16
+#define READ_BUDGET (4 * ECHO_READ_SIZE) /* bytes per connection per loop turn */
 
 typedef struct server server;
 
@@ -59,6 +65,8 @@ typedef struct uconn {
     uv_shutdown_t sd;
     size_t write_len;   /* bytes of the uv_write in flight */
     uint64_t armed;     /* when the timer fires (WS6455_NO_DEADLINE: stopped) */
+    uint32_t turn;      /* the loop turn `got` counts for */
+    uint32_t got;       /* bytes read in that turn */
     struct uconn *prev, *next, *todo_next;
     int handles;        /* libuv handles still open */
 } uconn;
@@ -74,6 +82,7 @@ struct server {
     uconn *conns;       /* every connection */
     uconn *todo;        /* connections with output to write */
     char rbuf[ECHO_READ_SIZE];
+    uint32_t turn;      /* loop turns, counted by the check handle */
     int stopping;
     unsigned long refused; /* accept failures in this burst */
 };
@@ -112,16 +121,22 @@ static void on_error(ws6455_conn *c, int err, void *user)
     echo_log_error(cn->srv->opt, &cn->p, err);
 }
 
-/* Noted; written by the check handle at the end of this loop iteration. */
-static void on_output(ws6455_conn *c, void *user)
+/* Puts the connection on the list the check handle goes through at the
+ * end of this loop iteration. */
+static void todo_add(uconn *cn)
 {
-    (void)c;
-    uconn *cn = user;
     if (cn->p.flags & ECHO_DIRTY)
         return;
     cn->p.flags |= ECHO_DIRTY;
     cn->todo_next = cn->srv->todo;
     cn->srv->todo = cn;
+}
+
+/* Noted; written by the check handle at the end of this loop iteration. */
+static void on_output(ws6455_conn *c, void *user)
+{
+    (void)c;
+    todo_add(user);
 }
 
 static void on_drain(ws6455_conn *c, void *user)
@@ -168,16 +183,26 @@ static void write_pending(uconn *cn)
     cn->p.flags |= ECHO_WRITING;
 }
 
+static void set_reading(uconn *cn, int on);
+
 /* The check phase: after this iteration's callbacks, one uv_write per
- * connection that has output. */
+ * connection that has output, and reading resumed for those that spent
+ * their read budget. */
 static void on_check(uv_check_t *h)
 {
     server *s = h->data;
+    s->turn++;
     while (s->todo) {
         uconn *cn = s->todo;
         s->todo = cn->todo_next;
         cn->p.flags &= (uint16_t)~ECHO_DIRTY;
         write_pending(cn);
+        if (cn->p.flags & ECHO_THROTTLED) {
+            cn->p.flags &= (uint16_t)~ECHO_THROTTLED;
+            if (!(cn->p.flags & (ECHO_PAUSED | ECHO_CLOSING | ECHO_LINGERING)) &&
+                ws6455_conn_wants_read(cn->p.conn))
+                set_reading(cn, 1);
+        }
     }
 }
 
@@ -244,8 +269,6 @@ static void timer_lower(uconn *cn, uint64_t d)
     uv_timer_start(&cn->timer, on_timer, d > now ? d - now : 0, 0);
 }
 
-static void set_reading(uconn *cn, int on);
-
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
     (void)req;
@@ -255,8 +278,10 @@ static void on_shutdown(uv_shutdown_t *req, int status)
 /* The engine says the socket may close. */
 static void finish(uconn *cn)
 {
-    if (cn->p.flags & (ECHO_STUCK | ECHO_WRITING)) {
-        close_now(cn); /* output was dropped: nothing to wait for */
+    /* Output dropped: nothing to wait for. The peer's FIN already read:
+     * nothing is left unread, so closing sends no reset. */
+    if (cn->p.flags & (ECHO_STUCK | ECHO_WRITING | ECHO_PEER_EOF)) {
+        close_now(cn);
         return;
     }
     cn->p.flags |= ECHO_LINGERING;
@@ -303,11 +328,11 @@ static void settle(uconn *cn)
     if (out) {
         cn->p.flags |= ECHO_STUCK;
         if (!(cn->p.flags & ECHO_WRITING))
-            on_output(c, cn);
+            todo_add(cn);
     }
     if (ws6455_conn_buffered_amount(c) > ECHO_HIGH_WATER)
         cn->p.flags |= ECHO_PAUSED;
-    set_reading(cn, !(cn->p.flags & ECHO_PAUSED) && ws6455_conn_wants_read(c));
+    set_reading(cn, !(cn->p.flags & (ECHO_PAUSED | ECHO_THROTTLED)) && ws6455_conn_wants_read(c));
     timer_lower(cn, ws6455_conn_deadline(c));
 }
 
@@ -353,7 +378,19 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     ws6455_conn_tick(c, uv_now(cn->srv->loop));
     if (nread > 0) {
         ws6455_conn_recv(c, (uint8_t *)buf->base, (size_t)nread, NULL);
+        if (cn->turn != cn->srv->turn) {
+            cn->turn = cn->srv->turn;
+            cn->got = 0;
+        }
+        cn->got += (uint32_t)nread;
+        if (cn->got >= READ_BUDGET) {
+            /* Enough for this turn: the others' turn; resumed at the check. */
+            cn->p.flags |= ECHO_THROTTLED;
+            set_reading(cn, 0);
+            todo_add(cn);
+        }
     } else if (nread == UV_EOF) {
+        cn->p.flags |= ECHO_PEER_EOF;
         ws6455_conn_recv_eof(c);
     } else if (nread < 0) {
         close_now(cn); /* reset or error */
@@ -435,6 +472,9 @@ static void on_signal(uv_signal_t *h, int signum)
         next = cn->next;
         if (cn->p.flags & ECHO_LINGERING)
             continue;
+        /* The clock first: the close timeout starts from the engine's time,
+         * and a paused connection has not been ticked for a while. */
+        ws6455_conn_tick(cn->p.conn, uv_now(s->loop));
         int st = ws6455_conn_state(cn->p.conn);
         if (st == WS6455_STATE_OPEN) {
             ws6455_close(cn->p.conn, 1001, "server shutting down", 20);
