@@ -15,11 +15,12 @@
  *    within one turn costs libuv no epoll_ctl);
  *  - output: on_output puts the connection on a to-do list; a uv_check
  *    handle (run once per loop iteration, after the I/O callbacks) writes
- *    each listed connection's output with one uv_write of the iovecs
- *    ws6455_conn_pending_iov() hands out. Those bytes stay where they are
- *    until consumed, so libuv writes straight from the engine's queue, and
- *    ws6455_conn_consume() runs in the write callback: no copy. Echoes of
- *    one iteration go out together;
+ *    each listed connection's output, the iovecs ws6455_conn_pending_iov()
+ *    hands out: uv_try_write first (what the socket takes at once is
+ *    consumed at once), and uv_write for the rest. Those bytes stay where
+ *    they are until consumed, so libuv writes straight from the engine's
+ *    queue, and ws6455_conn_consume() runs in the write callback: no copy.
+ *    Echoes of one iteration go out together;
  *  - time: uv_now() is the engine's clock; one uv_timer per connection,
  *    armed for ws6455_conn_deadline() (lazily: re-armed only when the
  *    deadline moves earlier; a timer that fires early finds the true
@@ -162,18 +163,45 @@ static void on_written(uv_write_t *req, int status)
     settle(cn);
 }
 
+/* The engine's pending output as libuv buffers (uv_write copies these
+ * descriptors, not the bytes). */
+static size_t pending_bufs(uconn *cn, uv_buf_t *bufs, size_t *total)
+{
+    ws6455_iovec iov[WRITE_IOV];
+    size_t n = ws6455_conn_pending_iov(cn->p.conn, iov, WRITE_IOV, total);
+    for (size_t i = 0; i < n; i++)
+        bufs[i] = uv_buf_init((char *)iov[i].base, (unsigned)iov[i].len);
+    return *total ? n : 0;
+}
+
 static void write_pending(uconn *cn)
 {
     if (cn->p.flags & (ECHO_WRITING | ECHO_CLOSING | ECHO_LINGERING))
         return;
-    ws6455_iovec iov[WRITE_IOV];
-    uv_buf_t bufs[WRITE_IOV]; /* uv_write copies these descriptors, not the bytes */
+    uv_buf_t bufs[WRITE_IOV];
     size_t total = 0;
-    size_t n = ws6455_conn_pending_iov(cn->p.conn, iov, WRITE_IOV, &total);
-    if (!n || !total)
+    size_t n = pending_bufs(cn, bufs, &total);
+    if (!n)
         return;
-    for (size_t i = 0; i < n; i++)
-        bufs[i] = uv_buf_init((char *)iov[i].base, (unsigned)iov[i].len);
+    /* Usually the socket takes everything at once: uv_try_write, consumed
+     * at once. (A uv_write, even one that completes at once, makes libuv
+     * re-register the socket with epoll afterwards: one epoll_ctl per
+     * message.) */
+    int w = uv_try_write((uv_stream_t *)&cn->tcp, bufs, (unsigned)n);
+    if (w < 0 && w != UV_EAGAIN) {
+        close_now(cn);
+        return;
+    }
+    if (w > 0) {
+        ws6455_conn_consume(cn->p.conn, (size_t)w); /* on_drain when all went */
+        n = pending_bufs(cn, bufs, &total);
+        if (!n) {
+            settle(cn);
+            return;
+        }
+    }
+    /* The rest waits for the socket. libuv keeps pointers into the engine's
+     * queue, whose bytes stay put until on_written consumes them. */
     cn->wr.data = cn;
     if (uv_write(&cn->wr, (uv_stream_t *)&cn->tcp, bufs, (unsigned)n, on_written) < 0) {
         close_now(cn);
@@ -181,6 +209,7 @@ static void write_pending(uconn *cn)
     }
     cn->write_len = total;
     cn->p.flags |= ECHO_WRITING;
+    settle(cn);
 }
 
 static void set_reading(uconn *cn, int on);
