@@ -315,7 +315,12 @@ static void on_recv(uclient *cl, int res, unsigned cflags)
         maybe_free(cl);
         return;
     }
-    if (res == -ENOBUFS) { /* every buffer was taken: try again after the batch */
+    /* ENOBUFS: every buffer was taken; try again after the batch.
+     * ECANCELED outside a teardown: a cancellation meant for an earlier
+     * connection at this address; nothing is wrong with this one. */
+    if (res == -ENOBUFS || res == -ECANCELED) {
+        if (has_buf)
+            give_back_buffer(lp, bid);
         todo_add(cl);
         return;
     }
