@@ -13,59 +13,9 @@ static const uint8_t MASK[4] = {0xa1, 0xb2, 0xc3, 0xd4};
 
 /* ------------------------------------------------------------ allocator */
 
-typedef struct counting {
-    size_t live_bytes, peak_bytes, allocations;
-    long fail_at; /* fail the n-th allocation (1-based); 0: never */
-} counting;
-
-typedef struct block {
-    size_t size;
-    max_align_t align;
-} block;
-
-static void *c_alloc(size_t n, void *u)
-{
-    counting *k = u;
-    k->allocations++;
-    if (k->fail_at && (long)k->allocations == k->fail_at)
-        return NULL;
-    block *b = malloc(sizeof(block) + n);
-    if (!b)
-        return NULL;
-    b->size = n;
-    k->live_bytes += n;
-    if (k->live_bytes > k->peak_bytes)
-        k->peak_bytes = k->live_bytes;
-    return b + 1;
-}
-
-static void c_release(void *p, void *u)
-{
-    counting *k = u;
-    if (!p)
-        return;
-    block *b = (block *)p - 1;
-    k->live_bytes -= b->size;
-    free(b);
-}
-
-static void *c_resize(void *p, size_t n, void *u)
-{
-    void *q = c_alloc(n, u);
-    if (q && p) {
-        block *b = (block *)p - 1;
-        memcpy(q, p, b->size < n ? b->size : n);
-        c_release(p, u);
-    }
-    return q;
-}
-
-static ws6455_allocator counting_allocator(counting *k)
-{
-    memset(k, 0, sizeof *k);
-    ws6455_allocator a = {c_alloc, c_resize, c_release, k};
-    return a;
-}
+/* The counting allocator of tests/support, under this file's old names. */
+typedef tu_counting counting;
+#define counting_allocator tu_counting_allocator
 
 static tu_convo t;
 

@@ -7,51 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A counting allocator: live bytes and calls. */
-typedef struct counting {
-    size_t live, peak, calls;
-} counting;
-
-typedef struct block {
-    size_t size;
-    max_align_t align;
-} block;
-
-static void *c_alloc(size_t n, void *u)
-{
-    counting *k = u;
-    k->calls++;
-    block *b = malloc(sizeof(block) + n);
-    if (!b)
-        return NULL;
-    b->size = n;
-    k->live += n;
-    if (k->live > k->peak)
-        k->peak = k->live;
-    return b + 1;
-}
-
-static void c_release(void *p, void *u)
-{
-    counting *k = u;
-    if (!p)
-        return;
-    block *b = (block *)p - 1;
-    k->live -= b->size;
-    free(b);
-}
-
-static void *c_resize(void *p, size_t n, void *u)
-{
-    void *q = c_alloc(n, u);
-    if (q && p) {
-        block *b = (block *)p - 1;
-        memcpy(q, p, b->size < n ? b->size : n);
-        c_release(p, u);
-    }
-    return q;
-}
-
 static const char REQUEST[] = "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
                               "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                               "Sec-WebSocket-Version: 13\r\n\r\n";
@@ -83,8 +38,8 @@ static ws6455_conn *open_in(ws6455_context *ctx)
 static void test_idle_connection_costs_at_most_256_bytes(void **state)
 {
     (void)state;
-    counting k = {0, 0, 0};
-    ws6455_allocator a = {c_alloc, c_resize, c_release, &k};
+    tu_counting k;
+    ws6455_allocator a = tu_counting_allocator(&k);
     ws6455_config cfg;
     ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
     cfg.allocator = &a;
@@ -92,10 +47,10 @@ static void test_idle_connection_costs_at_most_256_bytes(void **state)
     ws6455_conn *warm = open_in(ctx); /* fills the context's pools */
     enum { N = 1000 };
     ws6455_conn **conns = malloc(N * sizeof *conns);
-    size_t before = k.live;
+    size_t before = k.live_bytes;
     for (int i = 0; i < N; i++)
         conns[i] = open_in(ctx);
-    size_t per_conn = (k.live - before) / N;
+    size_t per_conn = (k.live_bytes - before) / N;
     print_message("idle OPEN connection: %zu bytes held\n", per_conn);
     assert_true(per_conn <= IDLE_CONN_BOUND);
     /* traffic in between does not leave anything behind */
@@ -109,12 +64,12 @@ static void test_idle_connection_costs_at_most_256_bytes(void **state)
         assert_int_equal(ws6455_send_text(conns[i], "reply", 5), 0);
         drain(conns[i]);
     }
-    assert_true((k.live - before) / N <= IDLE_CONN_BOUND);
+    assert_true((k.live_bytes - before) / N <= IDLE_CONN_BOUND);
     for (int i = 0; i < N; i++)
         ws6455_conn_free(conns[i]);
     ws6455_conn_free(warm);
     ws6455_context_free(ctx);
-    assert_int_equal(k.live, 0);
+    assert_int_equal(k.live_bytes, 0);
     free(conns);
 }
 
@@ -137,8 +92,8 @@ static ptrdiff_t no_write(void *u, const uint8_t *buf, size_t len)
 static void test_callback_io_read_buffer_is_shared(void **state)
 {
     (void)state;
-    counting k = {0, 0, 0};
-    ws6455_allocator a = {c_alloc, c_resize, c_release, &k};
+    tu_counting k;
+    ws6455_allocator a = tu_counting_allocator(&k);
     ws6455_config cfg;
     ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
     cfg.flags = WS6455_SKIP_HANDSHAKE;
@@ -150,19 +105,19 @@ static void test_callback_io_read_buffer_is_shared(void **state)
     ws6455_context *ctx = ws6455_context_new(&cfg, &cb);
     ws6455_conn *first = ws6455_conn_new_in(ctx, NULL);
     assert_int_equal(ws6455_conn_on_readable(first), 0);
-    size_t before = k.live;
+    size_t before = k.live_bytes;
     enum { N = 100 };
     ws6455_conn *c[N];
     for (int i = 0; i < N; i++) {
         c[i] = ws6455_conn_new_in(ctx, NULL);
         assert_int_equal(ws6455_conn_on_readable(c[i]), 0);
     }
-    assert_true((k.live - before) / N <= IDLE_CONN_BOUND);
+    assert_true((k.live_bytes - before) / N <= IDLE_CONN_BOUND);
     for (int i = 0; i < N; i++)
         ws6455_conn_free(c[i]);
     ws6455_conn_free(first);
     ws6455_context_free(ctx);
-    assert_int_equal(k.live, 0);
+    assert_int_equal(k.live_bytes, 0);
 }
 
 /* The context outlives ws6455_context_free while connections hold it, and
@@ -170,8 +125,8 @@ static void test_callback_io_read_buffer_is_shared(void **state)
 static void test_context_refcounted_and_copied(void **state)
 {
     (void)state;
-    counting k = {0, 0, 0};
-    ws6455_allocator a = {c_alloc, c_resize, c_release, &k};
+    tu_counting k;
+    ws6455_allocator a = tu_counting_allocator(&k);
     char proto[] = "chat";
     const char *protos[] = {proto};
     ws6455_config cfg;
@@ -193,9 +148,9 @@ static void test_context_refcounted_and_copied(void **state)
     memcpy(req, req_s, sizeof req_s);
     assert_int_equal(ws6455_conn_recv(c, req, sizeof req_s - 1, NULL), 0);
     assert_string_equal(ws6455_conn_subprotocol(c), "chat");
-    assert_true(k.live > 0);
+    assert_true(k.live_bytes > 0);
     ws6455_conn_free(c); /* the last reference: everything goes */
-    assert_int_equal(k.live, 0);
+    assert_int_equal(k.live_bytes, 0);
 }
 
 /* Creation errors. */

@@ -5,48 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct counting {
-    size_t live, calls;
-} counting;
-
-typedef struct block {
-    size_t size;
-    max_align_t align;
-} block;
-
-static void *c_alloc(size_t n, void *u)
-{
-    counting *k = u;
-    k->calls++;
-    block *b = malloc(sizeof(block) + n);
-    if (!b)
-        return NULL;
-    b->size = n;
-    k->live += n;
-    return b + 1;
-}
-
-static void c_release(void *p, void *u)
-{
-    counting *k = u;
-    if (!p)
-        return;
-    block *b = (block *)p - 1;
-    k->live -= b->size;
-    free(b);
-}
-
-static void *c_resize(void *p, size_t n, void *u)
-{
-    void *q = c_alloc(n, u);
-    if (q && p) {
-        block *b = (block *)p - 1;
-        memcpy(q, p, b->size < n ? b->size : n);
-        c_release(p, u);
-    }
-    return q;
-}
-
 static ws6455_conn *server_in(ws6455_context *ctx)
 {
     ws6455_conn *c = ws6455_conn_new_in(ctx, NULL);
@@ -112,8 +70,8 @@ static void test_message_validated_once(void **state)
 static void test_broadcast_held_once(void **state)
 {
     (void)state;
-    counting k = {0, 0};
-    ws6455_allocator a = {c_alloc, c_resize, c_release, &k};
+    tu_counting k;
+    ws6455_allocator a = tu_counting_allocator(&k);
     ws6455_context *ctx = server_ctx(&a, WS6455_ROLE_SERVER);
     enum { N = 10000 };
     ws6455_conn **c = malloc(N * sizeof *c);
@@ -122,10 +80,10 @@ static void test_broadcast_held_once(void **state)
     static uint8_t payload[65536];
     memset(payload, 'b', sizeof payload);
     ws6455_message *m = ws6455_message_new(&a, WS6455_OP_BINARY, payload, sizeof payload);
-    size_t before = k.live;
+    size_t before = k.live_bytes;
     for (int i = 0; i < N; i++)
         assert_int_equal(ws6455_send_message(c[i], m), 0);
-    size_t per_send = (k.live - before) / N;
+    size_t per_send = (k.live_bytes - before) / N;
     print_message("64 KiB to %d connections: %zu bytes per send\n", N, per_send);
     assert_true(per_send <= 64);
     /* each connection hands out the message's own bytes */
@@ -143,7 +101,7 @@ static void test_broadcast_held_once(void **state)
         ws6455_conn_free(c[i]);
     }
     ws6455_context_free(ctx);
-    assert_int_equal(k.live, 0);
+    assert_int_equal(k.live_bytes, 0);
     free(c);
 }
 
@@ -162,20 +120,20 @@ static void note_release(void *user, const void *data)
 static void test_wrap_sends_by_reference(void **state)
 {
     (void)state;
-    counting k = {0, 0};
-    ws6455_allocator a = {c_alloc, c_resize, c_release, &k};
+    tu_counting k;
+    ws6455_allocator a = tu_counting_allocator(&k);
     ws6455_context *ctx = server_ctx(&a, WS6455_ROLE_SERVER);
     ws6455_conn *c1 = server_in(ctx), *c2 = server_in(ctx);
     size_t mib = 1u << 20;
     uint8_t *data = malloc(mib);
     memset(data, 'w', mib);
     releases = 0;
-    size_t before = k.live;
+    size_t before = k.live_bytes;
     ws6455_message *m = ws6455_message_wrap(&a, WS6455_OP_BINARY, data, mib, note_release, &releases);
     assert_int_equal(ws6455_send_message(c1, m), 0);
     assert_int_equal(ws6455_send_message(c2, m), 0);
     ws6455_message_free(m);
-    assert_true(k.live - before <= 512);
+    assert_true(k.live_bytes - before <= 512);
     assert_int_equal(releases, 0);
     const uint8_t *p;
     assert_int_equal(ws6455_conn_pending(c1, &p), 10); /* the header, then the data */
@@ -201,7 +159,7 @@ static void test_wrap_sends_by_reference(void **state)
     ws6455_conn_free(c2);
     ws6455_context_free(ctx);
     assert_int_equal(releases, 1);
-    assert_int_equal(k.live, 0);
+    assert_int_equal(k.live_bytes, 0);
     free(data);
 }
 

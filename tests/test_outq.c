@@ -78,32 +78,7 @@ static void test_peeked_bytes_never_move(void **state)
 
 /* Memory held by a queue is what it holds plus WS6455__OUTQ_SLACK, for any
  * mix of frame sizes (no chunk is left mostly empty behind the tail). */
-typedef struct counting {
-    size_t live, peak;
-} counting;
-typedef struct block {
-    size_t size;
-    max_align_t align;
-} block;
-static void *c_alloc(size_t n, void *u)
-{
-    counting *k = u;
-    block *b = malloc(sizeof(block) + n);
-    b->size = n;
-    k->live += n;
-    if (k->live > k->peak)
-        k->peak = k->live;
-    return b + 1;
-}
-static void c_release(void *p, void *u)
-{
-    if (!p)
-        return;
-    block *b = (block *)p - 1;
-    ((counting *)u)->live -= b->size;
-    free(b);
-}
-static void *c_resize(void *p, size_t n, void *u)
+static void *no_resize(void *p, size_t n, void *u)
 {
     (void)p;
     (void)n;
@@ -115,13 +90,14 @@ static void *c_resize(void *p, size_t n, void *u)
 static void test_memory_is_bytes_plus_slack(void **state)
 {
     (void)state;
-    counting k = {0, 0};
-    ws6455_allocator a = {c_alloc, c_resize, c_release, &k};
+    tu_counting k;
+    ws6455_allocator a = tu_counting_allocator(&k);
+    a.resize = no_resize;
     ws6455_config cfg;
     ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
     cfg.allocator = &a;
     ws6455_context *ctx = ws6455_context_new(&cfg, NULL);
-    size_t base = k.live;
+    size_t base = k.live_bytes;
     ws6455__outq q = {0};
     static uint8_t data[20000];
     /* sizes chosen to defeat a chunk-per-frame scheme: just over half a chunk */
@@ -129,7 +105,7 @@ static void test_memory_is_bytes_plus_slack(void **state)
     for (int i = 0; i < 200; i++) {
         assert_int_equal(ws6455__outq_append(&q, ctx, data, sizes[i % 5]), 0);
         /* plus one chunk header per append at worst */
-        assert_true(k.live - base <= q.len + WS6455__OUTQ_SLACK + (size_t)(i + 1) * sizeof(ws6455__chunk));
+        assert_true(k.live_bytes - base <= q.len + WS6455__OUTQ_SLACK + (size_t)(i + 1) * sizeof(ws6455__chunk));
     }
     uint8_t *sink = malloc(q.len);
     drain(&q, ctx, sink, 0);
@@ -137,7 +113,7 @@ static void test_memory_is_bytes_plus_slack(void **state)
     /* what is left lives in the context's pool, not in the queue */
     assert_null(q.head);
     ws6455_context_free(ctx);
-    assert_int_equal(k.live, 0);
+    assert_int_equal(k.live_bytes, 0);
 }
 
 /* Masked puts across a chunk boundary keep the mask's phase. */

@@ -29,6 +29,58 @@ void tu_rng_fill(tu_rng *r, uint8_t *p, size_t n)
         p[i] = (uint8_t)(tu_rng_next(r) >> 56);
 }
 
+/* Each block carries its size in front, aligned like malloc's. */
+typedef struct tu_block {
+    size_t size;
+    max_align_t align;
+} tu_block;
+
+static void *tu_c_alloc(size_t n, void *u)
+{
+    tu_counting *k = u;
+    k->allocations++;
+    if (k->fail_at && (long)k->allocations == k->fail_at)
+        return NULL;
+    tu_block *b = malloc(sizeof(tu_block) + n);
+    if (!b)
+        return NULL;
+    b->size = n;
+    k->live_bytes += n;
+    if (k->live_bytes > k->peak_bytes)
+        k->peak_bytes = k->live_bytes;
+    return b + 1;
+}
+
+static void tu_c_release(void *p, void *u)
+{
+    tu_counting *k = u;
+    if (!p)
+        return;
+    tu_block *b = (tu_block *)p - 1;
+    k->live_bytes -= b->size;
+    free(b);
+}
+
+/* Always moves the block, so a caller that keeps a stale pointer trips
+ * ASan. */
+static void *tu_c_resize(void *p, size_t n, void *u)
+{
+    void *q = tu_c_alloc(n, u);
+    if (q && p) {
+        tu_block *b = (tu_block *)p - 1;
+        memcpy(q, p, b->size < n ? b->size : n);
+        tu_c_release(p, u);
+    }
+    return q;
+}
+
+ws6455_allocator tu_counting_allocator(tu_counting *k)
+{
+    memset(k, 0, sizeof *k);
+    ws6455_allocator a = {tu_c_alloc, tu_c_resize, tu_c_release, k};
+    return a;
+}
+
 static size_t page_size(void)
 {
     return (size_t)sysconf(_SC_PAGESIZE);

@@ -24,6 +24,15 @@ void tu_rng_fill(tu_rng *r, uint8_t *p, size_t n);
 uint8_t *tu_guard_copy(const void *p, size_t n);
 void tu_guard_free(uint8_t *p, size_t n);
 
+/* A counting allocator for the ws6455_allocator hooks: live and peak
+ * bytes, calls, and an optional failure of the n-th allocation (1-based;
+ * 0: never). tu_counting_allocator zeroes *k and returns hooks into it. */
+typedef struct tu_counting {
+    size_t live_bytes, peak_bytes, allocations;
+    long fail_at;
+} tu_counting;
+ws6455_allocator tu_counting_allocator(tu_counting *k);
+
 /* Parses hex ("81 05 48 65" — spaces ignored) into out; returns the count. */
 size_t tu_hex(const char *hex, uint8_t *out, size_t cap);
 
