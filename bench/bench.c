@@ -528,7 +528,7 @@ BENCH_NOINLINE void measure_engine_ws6455(sink *k)
     cb.on_message = ws_on_message;
     cb.on_error = ws_on_error;
     int err = 0;
-    ws6455_conn *c = ws6455_conn_new_err(&cfg, &cb, k, &err);
+    ws6455_conn *c = ws6455_conn_new_err(&cfg, &cb, k, &err, NULL);
     if (!c)
         die("ws6455_conn_new: %s", ws6455_errname(err));
     source src;

@@ -587,8 +587,7 @@ static char *trim(char *s, char *end, char **out_end)
 }
 
 /* Hands a parsed GET /chat to the engine. */
-static void upgrade(peer *p, const char *method, size_t mlen, const char *target, size_t tlen,
-                    const ws6455_header *h, size_t nh, uint8_t *rest, size_t rest_len)
+static void upgrade(peer *p, const ws6455_http_request *req, uint8_t *rest, size_t rest_len)
 {
     ws6455_config cfg;
     ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
@@ -609,10 +608,9 @@ static void upgrade(peer *p, const char *method, size_t mlen, const char *target
     p->kind = PEER_WS;
     p->deadline = 0;
     ws6455_conn_tick(p->conn, now);
-    int rc = ws6455_conn_accept_upgrade(p->conn, method, mlen, target, tlen, h, nh, rest,
-                                        rest_len);
+    int rc = ws6455_conn_accept_upgrade(p->conn, req, rest, rest_len);
     if (rc == WS6455_OK)
-        logf_("upgrade %s %.*s", p->addr, (int)tlen, target);
+        logf_("upgrade %s %.*s", p->addr, (int)req->target_len, req->target);
     else
         logf_("upgrade refused %s: %s", p->addr, ws6455_strerror(rc));
     ws6455_conn_on_writable(p->conn);
@@ -629,8 +627,7 @@ static void http_request(peer *p, size_t head_len)
     /* request line: METHOD SP TARGET SP HTTP/1.x */
     char *sp1 = memchr(s, ' ', (size_t)(eol - s));
     char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
-    if (!sp1 || !sp2 || sp1 == s || sp2 == sp1 + 1 || eol - sp2 - 1 != 8 ||
-        strncmp(sp2 + 1, "HTTP/1.", 7)) {
+    if (!sp1 || !sp2 || sp1 == s || sp2 == sp1 + 1) {
         http_error(p, 400, "Bad Request");
         return;
     }
@@ -667,8 +664,11 @@ static void http_request(peer *p, size_t head_len)
     if (plen == 5 && !memcmp(target, "/chat", 5)) {
         /* Everything else — method, Upgrade, key, version — the library
          * checks, and answers 400/405/426 itself. */
-        upgrade(p, method, mlen, target, tlen, h, nh, (uint8_t *)p->req + head_len,
-                p->req_len - head_len);
+        /* The request line's version goes along: the library refuses
+         * anything older than HTTP/1.1 (RFC 6455 4.1). */
+        ws6455_http_request req = {method, mlen, target, tlen, sp2 + 1,
+                                   (size_t)(eol - sp2 - 1), h, nh};
+        upgrade(p, &req, (uint8_t *)p->req + head_len, p->req_len - head_len);
     } else if ((plen == 1 && target[0] == '/') || (plen == 11 && !memcmp(target, "/index.html", 11))) {
         if (is_get || is_head)
             http_respond(p, 200, "OK", "text/html; charset=utf-8", page, page_len, is_head, NULL);

@@ -146,7 +146,7 @@ int client_start(client_session *s, const ws6455_url *url, const ws6455_callback
     all.on_close = on_close;
     all.on_error = on_error;
     int err;
-    s->conn = ws6455_conn_new_err(&cfg, &all, s, &err);
+    s->conn = ws6455_conn_new_err(&cfg, &all, s, &err, NULL);
     if (!s->conn) {
         fprintf(stderr, "%s: %s\n", o->prog, ws6455_strerror(err));
         return -1;

@@ -536,7 +536,7 @@ static void accept_clients(loop *lp)
             .on_error = on_error,
         };
         int err;
-        cl->conn = ws6455_conn_new_err(&cfg, &cb, cl, &err);
+        cl->conn = ws6455_conn_new_err(&cfg, &cb, cl, &err, NULL);
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = cl};
         if (!cl->conn || epoll_ctl(lp->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
             fprintf(stderr, "echo_server: new connection: %s\n",

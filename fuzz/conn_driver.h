@@ -655,7 +655,7 @@ static FZ_UNUSED int fz_conn_run(const uint8_t *data, size_t size, int role)
     cb.on_error = fz_on_error;
 
     int err = 1;
-    z->c = ws6455_conn_new_err(cfg, &cb, z, &err);
+    z->c = ws6455_conn_new_err(cfg, &cb, z, &err, NULL);
     if (!z->c) {
         FZ_CHECK(err == WS6455_ERR_NOMEM || err == WS6455_ERR_RANDOM);
         FZ_CHECK(z->mem.live == 0);

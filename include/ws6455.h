@@ -13,6 +13,10 @@
  *    function can return are listed in its comment.
  *  - No ssize_t in the API; lengths are size_t, wire lengths uint64_t.
  *  - Structs marked "caller-owned" may live on the stack and need no free.
+ *  - Pointer arguments must not be NULL unless the comment says what NULL
+ *    means. Out-parameters documented "(if not NULL)" may be NULL. A data
+ *    pointer may be NULL when its length is 0.
+ *  - Which calls may be made from inside callbacks: see ws6455_callbacks.
  *
  * ABI policy (see docs/abi.md): the SONAME major (libws6455.so.0) changes
  * only when an exported function's signature or a public struct's layout
@@ -73,7 +77,8 @@ WS6455_API const char *ws6455_version(void);
     X(CLOSED, -8, 0, "connection is closed")                                              \
     X(IO, -9, 0, "read or write callback reported an I/O error")                          \
     X(TIMEOUT, -10, 0, "deadline passed (handshake, close handshake or keepalive)")       \
-    X(ABNORMAL_CLOSURE, -11, 0, "stream ended without a close frame (1006)")                     \
+    X(ABNORMAL_CLOSURE, -11, 0, "stream ended without a close frame (1006)")              \
+    X(TOO_BIG_TO_SEND, -12, 0, "frame larger than max_output_buffer: it can never be queued") \
     /* encoding */                                                                        \
     X(BASE64, -20, 0, "invalid base64")                                                   \
     X(BAD_KEY, -21, 0, "Sec-WebSocket-Key is not base64 of exactly 16 bytes")             \
@@ -99,7 +104,7 @@ WS6455_API const char *ws6455_version(void);
     X(HS_MALFORMED, -61, 0, "malformed HTTP message")                                     \
     X(HS_METHOD, -62, 0, "request method is not GET")                                     \
     X(HS_VERSION, -63, 0, "HTTP version is not 1.1 or later")                             \
-    X(HS_HOST, -64, 0, "missing or repeated Host header")                                 \
+    X(HS_HOST, -64, 0, "missing, repeated or invalid Host header")                                 \
     X(HS_UPGRADE, -65, 0, "Upgrade header does not contain websocket")                    \
     X(HS_CONNECTION, -66, 0, "Connection header does not contain Upgrade")                \
     X(HS_KEY, -67, 0, "missing, repeated or invalid Sec-WebSocket-Key")                   \
@@ -381,6 +386,25 @@ WS6455_API int ws6455_frame_header_encode(uint8_t out[WS6455_MAX_HEADER_SIZE],
 WS6455_API void ws6455_mask(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key[4],
                             uint64_t offset);
 
+/**
+ * One call for a whole frame at the start of buf[0..n): decodes the header
+ * for the receiving side `role` (flags as ws6455_frame_decoder_init; no RSV
+ * bits allowed unless `allowed_rsv` says so), and when the whole frame is
+ * present unmasks its payload IN PLACE and sets *payload to it. Stateless:
+ * for callers that keep their input in one buffer (with an incremental
+ * reader, use ws6455_frame_decoder). Returns:
+ *  - 1: *h is the header, *payload points into buf, *frame_size is the
+ *    frame's total size (header + payload);
+ *  - 0: more bytes are needed; *frame_size is the total size of the frame
+ *    once its header is complete, else 0 (the header is not complete yet);
+ *    buf is not modified;
+ *  - a negative error as ws6455_frame_decode() (*frame_size is 0).
+ * h, payload and frame_size must not be NULL; buf may be NULL when n is 0.
+ */
+WS6455_API int ws6455_frame_decode_unmask(uint8_t *buf, size_t n, int role, unsigned allowed_rsv,
+                                          unsigned flags, ws6455_frame_header *h,
+                                          uint8_t **payload, uint64_t *frame_size);
+
 
 /* ------------------------------------------------------------------------ */
 /* Opening handshake: request and response views, URLs                       */
@@ -396,9 +420,8 @@ typedef struct ws6455_header {
 
 /**
  * The opening-handshake request a server received: a read-only view, valid
- * only during the on_request callback (or, for ws6455_conn_request(), until
- * the connection leaves the CONNECTING state). All strings returned are
- * byte strings with their length; they are also NUL-terminated.
+ * only during the on_request callback. All strings returned are byte
+ * strings with their length; they are also NUL-terminated.
  */
 typedef struct ws6455_request ws6455_request;
 
@@ -493,7 +516,6 @@ typedef struct ws6455_url {
  */
 WS6455_API int ws6455_url_parse(const char *url, size_t len, ws6455_url *out);
 
-/* ------------------------------------------------------------------------ */
 /* The connection engine                                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -502,18 +524,33 @@ WS6455_API int ws6455_url_parse(const char *url, size_t len, ws6455_url *out);
  * turns bytes in into events and API calls into bytes out. Opaque. It never
  * touches a socket, a clock or a thread. Drive it either
  *  - sans-I/O: ws6455_conn_recv() with whatever bytes arrived, and
- *    ws6455_conn_pending() / ws6455_conn_consume() for what to send; or
- *  - with callbacks: set ws6455_callbacks.read / .write and call
- *    ws6455_conn_on_readable() / ws6455_conn_on_writable() from the event
- *    loop.
- * Thousands of connections may live in one thread; different connections
- * may be used from different threads. One connection is not thread-safe.
+ *    ws6455_conn_pending() (or ws6455_conn_pending_iov()) /
+ *    ws6455_conn_consume() for what to send; or
+ *  - with callbacks: set ws6455_callbacks.read / .write (and optionally
+ *    .writev) and call ws6455_conn_on_readable() / ws6455_conn_on_writable()
+ *    from the event loop.
+ * Connections are created in a ws6455_context (shared configuration,
+ * callbacks, allocator and buffers) or on their own with ws6455_conn_new().
+ * A context and all its connections belong to one thread at a time.
  */
 typedef struct ws6455_conn ws6455_conn;
 
+/**
+ * Shared, read-only state for many connections: the configuration (copied,
+ * strings included), the callbacks, the allocator, the read buffer of
+ * callback I/O and a small pool of output buffers. Like an event loop, a
+ * context and its connections are used by one thread at a time; use one
+ * context per event-loop thread. Reference-counted: every connection holds
+ * a reference, so ws6455_context_free() may be called while connections
+ * still live (the context goes when the last of them is freed).
+ */
+typedef struct ws6455_context ws6455_context;
+
 /** Connection states. CLOSING: we sent a close frame and wait for the
- *  peer's. CLOSED: the closing handshake is over, or the connection failed;
- *  no more input is processed. */
+ *  peer's (or, with WS6455_NO_AUTO_CLOSE_REPLY, the peer's close arrived and
+ *  the application has not answered yet). CLOSED: the closing handshake is
+ *  over, or the connection failed or was aborted; no more input is
+ *  processed. */
 enum ws6455_state {
     WS6455_STATE_CONNECTING = 0,
     WS6455_STATE_OPEN = 1,
@@ -534,8 +571,22 @@ enum ws6455_config_flags {
     /** The opening handshake was done elsewhere: start in the OPEN state. */
     WS6455_SKIP_HANDSHAKE = 1u << 3,
     /** Do not echo the peer's close frame automatically; the application
-     *  answers with ws6455_close() from on_close (or later). */
-    WS6455_NO_AUTO_CLOSE_REPLY = 1u << 4
+     *  answers with ws6455_close() from on_close (or later, within
+     *  close_timeout_ms). */
+    WS6455_NO_AUTO_CLOSE_REPLY = 1u << 4,
+    /** Callback I/O on plain sockets: a read that returns fewer bytes than
+     *  asked means the socket is drained, so ws6455_conn_on_readable() stops
+     *  there instead of reading once more to see it would block. Right for
+     *  plain TCP and Unix sockets (level- or edge-triggered); WRONG for TLS
+     *  (SSL_read returns one record at a time while more may be buffered). */
+    WS6455_SHORT_READ_DRAINED = 1u << 5,
+    /** Callback I/O: a send made outside any library call (not from inside
+     *  a callback) when nothing is queued writes straight through the
+     *  writev (or write) callback, without copying the payload into the
+     *  queue; what the socket does not take is queued as usual. Without
+     *  this flag the library calls read/write/writev only from
+     *  ws6455_conn_on_readable() and ws6455_conn_on_writable(). */
+    WS6455_WRITE_THROUGH = 1u << 6
 };
 
 /** Documented defaults (ws6455_config_init). */
@@ -546,14 +597,16 @@ enum ws6455_config_flags {
 #define WS6455_DEFAULT_MAX_HANDSHAKE_HEADERS ((size_t)64)
 #define WS6455_DEFAULT_MAX_HANDSHAKE_LINE ((size_t)8192)
 #define WS6455_DEFAULT_READ_BUFFER_SIZE ((size_t)16384)      /* callback I/O */
+#define WS6455_DEFAULT_READ_BUDGET ((size_t)65536)           /* callback I/O */
 #define WS6455_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000u
 #define WS6455_DEFAULT_CLOSE_TIMEOUT_MS 5000u
 
 /**
  * Configuration. Initialise with ws6455_config_init(), then change fields.
- * ws6455_conn_new() copies it, strings and arrays included, so the caller
- * need not keep it alive. `struct_size` lets later versions add fields at
- * the end without breaking callers compiled against this header.
+ * ws6455_context_new() and ws6455_conn_new() copy it, strings and arrays
+ * included, so the caller need not keep it alive. `struct_size` lets later
+ * versions add fields at the end without breaking callers compiled against
+ * this header (docs/abi.md).
  */
 typedef struct ws6455_config {
     size_t struct_size; /**< set by ws6455_config_init; leave it */
@@ -565,17 +618,23 @@ typedef struct ws6455_config {
      * is allocated. */
     size_t max_frame_size;        /**< largest data frame payload accepted */
     size_t max_message_size;      /**< largest message (all fragments) accepted */
-    size_t max_output_buffer;     /**< backpressure: queued output limit for sends */
-    size_t max_handshake_size;    /**< HTTP head, request or response */
+    size_t max_output_buffer;     /**< backpressure: queued output limit for data sends */
+    size_t max_handshake_size;    /**< HTTP head, request or response (> 0) */
     size_t max_handshake_headers; /**< header lines in the HTTP head */
     size_t max_handshake_line;    /**< one line of the HTTP head */
-    size_t read_buffer_size;      /**< callback I/O read buffer */
+    size_t read_buffer_size;      /**< callback I/O: the context's read buffer (> 0) */
+    size_t read_budget;           /**< callback I/O: bytes one ws6455_conn_on_readable()
+                                       reads at most before returning WS6455_MORE
+                                       (fairness); 0 means read_buffer_size */
 
-    /* Time, in milliseconds of the caller's clock; 0 turns a timer off. */
-    uint64_t handshake_timeout_ms; /**< CONNECTING longer than this fails */
-    uint64_t close_timeout_ms;     /**< wait for the peer's close after ours */
+    /* Time, in milliseconds of the caller's clock. */
+    uint64_t handshake_timeout_ms; /**< CONNECTING longer than this fails (0: off) */
+    uint64_t close_timeout_ms;     /**< the closing handshake, and then draining the
+                                        output of a CLOSED connection, each take at
+                                        most this long (> 0: it cannot be turned off) */
     uint64_t ping_interval_ms;     /**< keepalive: ping after this much silence (0: off) */
-    uint64_t ping_timeout_ms;      /**< keepalive: fail if nothing arrives this long after the ping */
+    uint64_t ping_timeout_ms;      /**< keepalive: fail if nothing arrives this long
+                                        after the ping (0: wait for ever) */
 
     /* Handshake. Server: the subprotocols supported, in order of
      * preference (used when there is no on_request callback, and as the
@@ -595,15 +654,26 @@ typedef struct ws6455_config {
 } ws6455_config;
 
 /** Fills *cfg with safe defaults for `role` (enum ws6455_role): the
- *  WS6455_DEFAULT_* limits, auto-pong and auto close reply on, keepalive
- *  off, no subprotocols, libc allocator. */
+ *  WS6455_DEFAULT_* limits and timeouts, auto-pong and auto close reply on,
+ *  keepalive off, no subprotocols, libc allocator. */
 WS6455_API void ws6455_config_init(ws6455_config *cfg, int role);
+
+/**
+ * Checks a configuration without creating anything. Returns WS6455_OK, or
+ * WS6455_ERR_INVALID_ARGUMENT with *bad_field (if bad_field is not NULL)
+ * set to the name of the first wrong field, e.g. "role", "close_timeout_ms",
+ * "host" (a client needs one), "subprotocols" (a NULL entry or array). The
+ * name is a static string. A NULL cfg is WS6455_ERR_INVALID_ARGUMENT with
+ * *bad_field "cfg".
+ */
+WS6455_API int ws6455_config_check(const ws6455_config *cfg, const char **bad_field);
 
 /** Sets cfg->host and cfg->target from a parsed URL, using `storage`
  *  (at least url->host_len + 9 bytes, plus 2 for an IPv6 literal) for the
  *  Host value (brackets for IPv6, ":port" when not the default) and a
  *  NUL-terminated target in `target_storage` (url->target_len + 1 bytes).
- *  Returns WS6455_OK or WS6455_ERR_BUFFER_TOO_SMALL. */
+ *  Returns WS6455_OK, WS6455_ERR_BUFFER_TOO_SMALL or
+ *  WS6455_ERR_INVALID_ARGUMENT (a NULL pointer). */
 WS6455_API int ws6455_config_set_url(ws6455_config *cfg, const ws6455_url *url, char *storage,
                                      size_t storage_cap, char *target_storage,
                                      size_t target_cap);
@@ -612,28 +682,61 @@ WS6455_API int ws6455_config_set_url(ws6455_config *cfg, const ws6455_url *url, 
 #define WS6455_IO_WOULD_BLOCK ((ptrdiff_t)-1)
 #define WS6455_IO_ERROR ((ptrdiff_t)-2)
 
+/** A positive status: ws6455_conn_on_readable() stopped because its read
+ *  budget was spent, and more input may be waiting. */
+#define WS6455_MORE 1
+
+/** One piece of output for a gather write. Same members as POSIX
+ *  `struct iovec` (copy them over; do not cast). */
+typedef struct ws6455_iovec {
+    const void *base;
+    size_t len;
+} ws6455_iovec;
+
 /**
- * Callbacks. All optional (NULL). `user` (given to ws6455_conn_new) is
- * passed to every one; the connection comes first where there is one.
+ * Callbacks. All optional (NULL). Initialise with ws6455_callbacks_init()
+ * (or set struct_size = sizeof(ws6455_callbacks)) and set what you need.
+ * `user` (given to ws6455_conn_new() or ws6455_conn_new_in()) is passed to
+ * every one; the connection comes first where there is one.
  *
- * Payload pointers passed to events are valid only during the call. Any
- * send function (ws6455_send_*, ws6455_ping, ws6455_pong, ws6455_close) may
- * be called from inside any event. ws6455_conn_free() may be called from
- * inside an event: the connection is then freed when the outermost library
- * call that delivered the event returns, and that call returns
- * WS6455_ERR_CLOSED; the caller must not touch the connection after it.
- * Calling ws6455_conn_recv() or ws6455_conn_on_readable() from inside an
- * event is refused with WS6455_ERR_INVALID_STATE.
+ * Re-entrancy. From inside any callback that receives the connection, the
+ * application may call: every send (ws6455_send_*, ws6455_ping,
+ * ws6455_pong, ws6455_close), ws6455_conn_abort(), every query
+ * (ws6455_conn_state, _error, _was_clean, _pending, _pending_iov,
+ * _buffered_amount, _wants_write, _wants_read, _should_close_socket,
+ * _deadline, _subprotocol, _response, _user, _context), and
+ * ws6455_conn_free(). ws6455_conn_free() from inside a callback is
+ * deferred: the connection is freed when the outermost library call that ran
+ * the callback returns, and that call returns WS6455_ERR_CLOSED (a call that
+ * returns void or a size just returns); the caller must not touch the
+ * connection after it. Refused with WS6455_ERR_INVALID_STATE from inside a
+ * callback: ws6455_conn_recv(), ws6455_conn_recv_eof(),
+ * ws6455_conn_on_readable(), ws6455_conn_on_writable(), ws6455_conn_tick(),
+ * ws6455_conn_accept_upgrade(); ws6455_conn_consume() is ignored there.
+ * Callbacks for one connection never run concurrently and never nest
+ * except that a send inside an event may run on_output.
+ *
+ * Payload pointers passed to events are valid only during the call.
  */
 typedef struct ws6455_callbacks {
+    size_t struct_size; /**< set by ws6455_callbacks_init (0 reads as this
+                             version's size; see docs/abi.md) */
+
     /* ---- I/O, for the callback mode (ws6455_conn_on_readable/writable) */
     /** Read up to cap bytes into buf: return the count (> 0), 0 at end of
-     *  stream, WS6455_IO_WOULD_BLOCK, or WS6455_IO_ERROR. */
+     *  stream, WS6455_IO_WOULD_BLOCK, or WS6455_IO_ERROR. `buf` is the
+     *  context's shared read buffer. */
     ptrdiff_t (*read)(void *user, uint8_t *buf, size_t cap);
     /** Write up to len bytes: return how many were written (> 0),
      *  WS6455_IO_WOULD_BLOCK (0 is treated the same), or WS6455_IO_ERROR.
-     *  Partial writes are normal. */
+     *  Partial writes are normal. The bytes stay at the same address until
+     *  written (so OpenSSL's SSL_write retry rule is met even without
+     *  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, as long as the length given on
+     *  a retry is not smaller; see docs/loops.md). */
     ptrdiff_t (*write)(void *user, const uint8_t *buf, size_t len);
+    /** Optional gather write (writev): like write, over `count` pieces in
+     *  order. Used instead of write when set. */
+    ptrdiff_t (*writev)(void *user, const ws6455_iovec *iov, size_t count);
 
     /** Fill buf with n unpredictable bytes (client keys and masks); return 0,
      *  or non-zero on failure. NULL: the OS (getrandom, else /dev/urandom). */
@@ -645,7 +748,8 @@ typedef struct ws6455_callbacks {
      * `reply` arrives initialised to accept with the default subprotocol
      * choice; change it to reject (status 400..599) or pick another
      * subprotocol, add headers. Return 0 to go on, non-zero to answer 500.
-     * Without this callback every valid request is accepted.
+     * Without this callback every valid request is accepted. The request
+     * view is valid only during the call.
      */
     int (*on_request)(ws6455_conn *c, const ws6455_request *req, ws6455_handshake_reply *reply,
                       void *user);
@@ -668,37 +772,109 @@ typedef struct ws6455_callbacks {
     /** A pong arrived (solicited or not). */
     void (*on_pong)(ws6455_conn *c, const uint8_t *data, size_t len, void *user);
     /**
-     * The connection is closing or closed; called exactly once. `code`: the
-     * peer's close code (1005 when its close frame had none); the code we
-     * sent when we failed the connection (1002, 1007, 1009, 1011); 1006
-     * when the stream ended, a timeout fired, or the handshake failed,
-     * without a close frame. `reason` is the peer's UTF-8 reason (not
-     * NUL-terminated; may be empty).
+     * The connection ended. Exactly once for every connection that fired
+     * on_open, and for every client connection, however it ends: the peer's
+     * close frame, our close answered, a failure, a timeout, the end of the
+     * stream, ws6455_conn_abort() or ws6455_conn_free(). A server connection
+     * whose opening handshake never completed reports no on_close (as Node's
+     * `ws` emits no 'close' for a failed upgrade); a client whose handshake
+     * fails gets 1006, as a browser does.
+     * `code`: the peer's close code (1005 when its close frame had none);
+     * the code we sent when we failed the connection (1002, 1007, 1009,
+     * 1011); 1006 when it ended without a close frame (end of stream,
+     * timeout, abort, free, failed handshake). `reason` is the peer's UTF-8
+     * reason (not NUL-terminated; may be empty). ws6455_conn_was_clean()
+     * tells whether the closing handshake completed.
      */
     void (*on_close)(ws6455_conn *c, int code, const char *reason, size_t len, void *user);
-    /** The connection failed: `err` is the WS6455_ERR_* cause. Called once,
+    /** The connection failed: `err` is the WS6455_ERR_* cause (a peer
+     *  violation, WS6455_ERR_TIMEOUT, WS6455_ERR_ABNORMAL_CLOSURE for an end
+     *  of stream without a close frame, a handshake error...). Called once,
      *  before on_close. */
     void (*on_error)(ws6455_conn *c, int err, void *user);
+
+    /* ---- the loop contract */
+    /** The output queue went from empty to non-empty, whatever queued it (a
+     *  send, an automatic pong or close reply, a handshake response, a
+     *  keepalive ping): arm write interest, or note the connection for a
+     *  flush at the end of this loop iteration. Not called while the queue
+     *  already holds bytes. */
+    void (*on_output)(ws6455_conn *c, void *user);
+    /** The output queue became empty again (Node's 'drain'): resume
+     *  producing, disarm write interest. */
+    void (*on_drain)(ws6455_conn *c, void *user);
 } ws6455_callbacks;
 
+/** Zeroes *cb and sets its struct_size. */
+WS6455_API void ws6455_callbacks_init(ws6455_callbacks *cb);
+
+/* ---- contexts */
+
 /**
- * Creates a connection. `cfg` NULL means ws6455_config_init(server);
- * `cb` NULL means no callbacks. Both are copied. A client connection queues
- * its opening-handshake request at once (cfg->host must be set).
+ * Creates a context: `cfg` (NULL: ws6455_config_init(server)) and `cb`
+ * (NULL: no callbacks) are copied. Returns NULL on allocation failure or an
+ * invalid configuration; ws6455_context_new_err() says which.
+ */
+WS6455_API ws6455_context *ws6455_context_new(const ws6455_config *cfg,
+                                              const ws6455_callbacks *cb);
+/** As ws6455_context_new, reporting why creation failed: *err (if not NULL)
+ *  is WS6455_OK, WS6455_ERR_NOMEM or WS6455_ERR_INVALID_ARGUMENT, and
+ *  *bad_field (if not NULL) names the wrong configuration field (see
+ *  ws6455_config_check) or is NULL. */
+WS6455_API ws6455_context *ws6455_context_new_err(const ws6455_config *cfg,
+                                                  const ws6455_callbacks *cb, int *err,
+                                                  const char **bad_field);
+/** Drops the caller's reference; the context is freed once its last
+ *  connection is freed too. NULL is fine. */
+WS6455_API void ws6455_context_free(ws6455_context *ctx);
+
+/**
+ * Creates a connection in a context. A client connection queues its
+ * opening-handshake request at once (on_output is not called for it: check
+ * ws6455_conn_wants_write()). Returns NULL on allocation or random-source
+ * failure (see ws6455_conn_new_in_err).
+ */
+WS6455_API ws6455_conn *ws6455_conn_new_in(ws6455_context *ctx, void *user);
+/** As ws6455_conn_new_in; *err (if not NULL): WS6455_OK, WS6455_ERR_NOMEM,
+ *  WS6455_ERR_RANDOM or WS6455_ERR_INVALID_ARGUMENT (NULL ctx). */
+WS6455_API ws6455_conn *ws6455_conn_new_in_err(ws6455_context *ctx, void *user, int *err);
+
+/**
+ * Creates a connection with a context of its own (for programs with few
+ * connections): ws6455_context_new(cfg, cb) then ws6455_conn_new_in().
  * Returns NULL on allocation failure, random-source failure or invalid
  * configuration (see ws6455_conn_new_err for the reason).
  */
 WS6455_API ws6455_conn *ws6455_conn_new(const ws6455_config *cfg, const ws6455_callbacks *cb,
                                         void *user);
 
-/** As ws6455_conn_new, reporting why creation failed in *err (if not
- *  NULL): WS6455_ERR_NOMEM, WS6455_ERR_RANDOM, WS6455_ERR_INVALID_ARGUMENT. */
+/** As ws6455_conn_new, reporting why creation failed: *err (if not NULL)
+ *  is WS6455_OK, WS6455_ERR_NOMEM, WS6455_ERR_RANDOM or
+ *  WS6455_ERR_INVALID_ARGUMENT, and *bad_field (if not NULL) names the
+ *  wrong configuration field (see ws6455_config_check) or is NULL. */
 WS6455_API ws6455_conn *ws6455_conn_new_err(const ws6455_config *cfg, const ws6455_callbacks *cb,
-                                            void *user, int *err);
+                                            void *user, int *err, const char **bad_field);
 
-/** Frees the connection and everything it owns. NULL is fine. From inside
- *  a callback, see ws6455_callbacks. */
+/** The connection's context. */
+WS6455_API ws6455_context *ws6455_conn_context(const ws6455_conn *c);
+
+/**
+ * Frees the connection and everything it owns; queued output is dropped.
+ * If on_open fired and on_close has not, on_close(1006) is called first
+ * (ws6455_conn_was_clean() is then 0). NULL is fine. From inside a callback
+ * the free is deferred (see ws6455_callbacks).
+ */
 WS6455_API void ws6455_conn_free(ws6455_conn *c);
+
+/**
+ * Ends the connection at once, like Node's terminate(): no close frame,
+ * queued output dropped, state CLOSED, on_close(1006) if it has not been
+ * called (no on_error), ws6455_conn_should_close_socket() 1 at once; later
+ * sends return WS6455_ERR_CLOSED. Returns WS6455_OK (also when already
+ * CLOSED), WS6455_ERR_INVALID_ARGUMENT (NULL), or WS6455_ERR_CLOSED when
+ * on_close freed the connection (it is gone).
+ */
+WS6455_API int ws6455_conn_abort(ws6455_conn *c);
 
 /** The connection's state (enum ws6455_state). */
 WS6455_API int ws6455_conn_state(const ws6455_conn *c);
@@ -706,41 +882,76 @@ WS6455_API int ws6455_conn_state(const ws6455_conn *c);
 /** The first fatal error (sticky), or WS6455_OK. */
 WS6455_API int ws6455_conn_error(const ws6455_conn *c);
 
+/** 1 when the closing handshake completed: our close frame was queued
+ *  (and not dropped) and the peer's close frame arrived, like the browser's
+ *  CloseEvent.wasClean. 0 otherwise. Usable inside on_close. */
+WS6455_API int ws6455_conn_was_clean(const ws6455_conn *c);
+
 /**
  * Feeds bytes received from the peer, in any split. Handshake bytes, then
  * frames; events are delivered from inside this call. The engine unmasks
  * payloads IN PLACE, so `data` is modified (this is what makes zero-copy
- * delivery possible). Input after the peer's close frame, or after the
- * connection failed, is ignored. *consumed (if not NULL) is set to len:
+ * delivery possible). Input after the peer's close frame, or once the
+ * connection is CLOSED, is ignored. *consumed (if not NULL) is set to len:
  * the engine buffers what it needs.
- * Returns WS6455_OK, or the connection's sticky error once it has failed
- * (WS6455_ERR_* of the violation; the close frame is queued), or
- * WS6455_ERR_CLOSED when freed from a callback, WS6455_ERR_INVALID_STATE
- * when called from a callback.
+ * Returns WS6455_OK; the connection's sticky error once it has failed
+ * (WS6455_ERR_* of the violation; the close frame is queued);
+ * WS6455_ERR_CLOSED when a callback freed the connection;
+ * WS6455_ERR_INVALID_STATE from inside a callback;
+ * WS6455_ERR_INVALID_ARGUMENT (NULL c, or NULL data with len > 0).
  */
 WS6455_API int ws6455_conn_recv(ws6455_conn *c, uint8_t *data, size_t len, size_t *consumed);
 
 /** The peer ended the stream (read returned 0). Without a prior close
- *  handshake this is reported as close code 1006 (never sent). Returns
- *  WS6455_OK or the sticky error. */
+ *  handshake this is reported as close code 1006 (never sent) with
+ *  on_error(WS6455_ERR_ABNORMAL_CLOSURE). Returns WS6455_OK, the sticky
+ *  error (WS6455_ERR_ABNORMAL_CLOSURE when this call caused it),
+ *  WS6455_ERR_CLOSED (freed by a callback) or WS6455_ERR_INVALID_STATE
+ *  (from inside a callback). */
 WS6455_API int ws6455_conn_recv_eof(ws6455_conn *c);
 
-/** Pending output: sets *out to the bytes to send and returns their count
- *  (0: nothing). No copy: the pointer is into the engine's queue, valid
- *  until the next call on this connection. */
+/**
+ * Pending output: sets *out to the first contiguous run of bytes to send and
+ * returns its length (0: nothing; *out is then a valid empty string). No
+ * copy: the bytes stay at this address, whatever is queued after them,
+ * until ws6455_conn_consume() has consumed them (or the connection is
+ * aborted or freed), so an asynchronous write (uv_write, io_uring,
+ * SSL_write retries) may hold them. More bytes may follow in further runs:
+ * call again after consuming, or use ws6455_conn_pending_iov(). A message
+ * sent by reference (ws6455_send_message) is handed out from the
+ * message's own memory.
+ */
 WS6455_API size_t ws6455_conn_pending(ws6455_conn *c, const uint8_t **out);
 
-/** Marks n bytes of pending output as sent (n <= ws6455_conn_pending()). */
-WS6455_API void ws6455_conn_consume(ws6455_conn *c, size_t n);
+/**
+ * Gather form of ws6455_conn_pending(): fills up to `max` pieces, in order,
+ * and returns how many; *total (if not NULL) is the sum of their lengths.
+ * Same lifetime rule. Consume what was written with ws6455_conn_consume().
+ */
+WS6455_API size_t ws6455_conn_pending_iov(ws6455_conn *c, ws6455_iovec *iov, size_t max,
+                                          size_t *total);
+
+/**
+ * Marks n bytes of pending output as sent (n is capped at what is queued).
+ * When the queue becomes empty on_drain is called. Returns WS6455_OK, or
+ * WS6455_ERR_CLOSED when on_drain freed the connection. From inside a
+ * callback it does nothing and returns WS6455_ERR_INVALID_STATE.
+ */
+WS6455_API int ws6455_conn_consume(ws6455_conn *c, size_t n);
 
 /** Bytes queued and not yet sent (like a browser's bufferedAmount). */
 WS6455_API size_t ws6455_conn_buffered_amount(const ws6455_conn *c);
 
 /**
  * 1 when the caller should close the socket now: the connection is CLOSED
- * and all output is flushed. (The server closes the TCP connection first,
- * RFC 6455 section 7.1.1; a client gets 1 as well once CLOSED and flushed,
- * and may prefer to wait for the server's end of stream first.)
+ * and its output is flushed or was dropped. Once the connection is CLOSING
+ * or CLOSED, ws6455_conn_deadline() is finite until this returns 1: a close
+ * the peer does not answer fails at close_timeout_ms (WS6455_ERR_TIMEOUT);
+ * output a CLOSED connection cannot flush (a peer that stopped reading) is
+ * dropped close_timeout_ms after CLOSED, or at once after a timeout or an
+ * abort. (The server closes the TCP connection first, RFC 6455 7.1.1; a
+ * client gets 1 as well once CLOSED and flushed, and may prefer to wait for
+ * the server's end of stream first.)
  */
 WS6455_API int ws6455_conn_should_close_socket(const ws6455_conn *c);
 
@@ -748,37 +959,79 @@ WS6455_API int ws6455_conn_should_close_socket(const ws6455_conn *c);
 WS6455_API const char *ws6455_conn_subprotocol(const ws6455_conn *c);
 
 /** Client role: the server's handshake response (see ws6455_response),
- *  once one arrived; NULL before. Valid until the connection is freed. */
+ *  once one arrived; NULL before and for servers. Valid until the
+ *  connection is freed. */
 WS6455_API const ws6455_response *ws6455_conn_response(const ws6455_conn *c);
 
 /** The user pointer given at creation. */
 WS6455_API void *ws6455_conn_user(const ws6455_conn *c);
 
 /**
+ * An HTTP request an embedding server already parsed, for
+ * ws6455_conn_accept_upgrade(). Strings are byte strings with lengths (no
+ * NUL needed) and need not outlive the call.
+ */
+typedef struct ws6455_http_request {
+    const char *method;  /**< e.g. "GET" */
+    size_t method_len;
+    const char *target;  /**< e.g. "/chat?room=1" */
+    size_t target_len;
+    const char *version; /**< the request line's HTTP-version, e.g. "HTTP/1.1" */
+    size_t version_len;
+    const ws6455_header *headers; /**< header lines as received (values may
+                                       carry surrounding whitespace) */
+    size_t header_count;
+} ws6455_http_request;
+
+/**
  * Embedding in an existing HTTP server (like Node's 'upgrade' event): for a
  * server connection still CONNECTING that has received no bytes, hands over
  * a request already parsed elsewhere plus `head`, the bytes that followed
  * it (frame input; unmasked in place; may be NULL with head_len 0). The
- * same rules are checked and on_request is called; the 101 (or the error
- * response) is queued, and on success the connection is OPEN and `head` is
- * processed as frames. Strings need not outlive the call.
+ * same rules are checked as for a request the library reads itself (HTTP
+ * version 1.1 or later per RFC 6455 4.1 and RFC 7230 2.6, exactly one Host
+ * with a valid host[:port] value, GET, Upgrade, Connection, key, version,
+ * no body, the size limits) and on_request is called; the 101 (or the
+ * error response: 400, 405, 426, 431) is queued, and on success the
+ * connection is OPEN and `head` is processed as frames.
  * Returns WS6455_OK, a WS6455_ERR_HS_* code (the error response is queued
- * and the connection is CLOSED), WS6455_ERR_HS_REJECTED, WS6455_ERR_NOMEM,
- * or WS6455_ERR_INVALID_STATE.
+ * and the connection is CLOSED), WS6455_ERR_HS_REJECTED (on_request
+ * rejected it; its response is queued), WS6455_ERR_CALLBACK (on_request
+ * failed or gave an unusable reply; 500 is queued), WS6455_ERR_NOMEM,
+ * WS6455_ERR_INVALID_ARGUMENT (NULL c or req, NULL strings with lengths),
+ * WS6455_ERR_INVALID_STATE (not a fresh server connection, or from inside
+ * a callback), WS6455_ERR_CLOSED (a callback freed the connection), or the
+ * connection's sticky error when `head` broke a frame rule.
  */
-WS6455_API int ws6455_conn_accept_upgrade(ws6455_conn *c, const char *method, size_t method_len,
-                                          const char *target, size_t target_len,
-                                          const ws6455_header *headers, size_t header_count,
+WS6455_API int ws6455_conn_accept_upgrade(ws6455_conn *c, const ws6455_http_request *req,
                                           uint8_t *head, size_t head_len);
 
-/* ---- sending. Each returns WS6455_OK or: WS6455_ERR_INVALID_STATE (not
- * OPEN — or, for data, a fragmented send is in progress / not in progress
- * as required; after our close only control frames other than close),
- * WS6455_ERR_INVALID_ARGUMENT (bad arguments, control payload > 125,
- * invalid close code or reason), WS6455_ERR_UTF8 (text not valid UTF-8),
- * WS6455_ERR_WOULD_EXCEED_LIMIT (max_output_buffer; nothing queued),
- * WS6455_ERR_RANDOM (client mask), WS6455_ERR_NOMEM, or the sticky error.
- * The payload is copied (and masked in the client role) into the queue. */
+/* ---- sending.
+ * Each send returns WS6455_OK or:
+ *  WS6455_ERR_CLOSED           nothing more can be sent: we sent our close,
+ *                              the peer's close arrived, the connection
+ *                              failed, was aborted, or is CLOSED;
+ *  WS6455_ERR_INVALID_STATE    not OPEN yet (CONNECTING), or a fragmented
+ *                              send is in progress / not in progress as the
+ *                              call requires;
+ *  WS6455_ERR_INVALID_ARGUMENT bad arguments (NULL c, NULL data with n > 0,
+ *                              control payload > 125, invalid close code);
+ *  WS6455_ERR_UTF8             text (or close reason) not valid UTF-8;
+ *  WS6455_ERR_WOULD_EXCEED_LIMIT  the queue is too full right now
+ *                              (max_output_buffer); nothing queued: retry
+ *                              after on_drain;
+ *  WS6455_ERR_TOO_BIG_TO_SEND  the frame is larger than max_output_buffer
+ *                              and can never be queued: do not retry;
+ *  WS6455_ERR_RANDOM           the client's masking key could not be made;
+ *  WS6455_ERR_NOMEM;
+ *  WS6455_ERR_IO               (WS6455_WRITE_THROUGH only) the write
+ *                              callback failed: treat the socket as dead;
+ *  WS6455_ERR_CLOSED also when a callback run by the send (on_output)
+ *                              freed the connection.
+ * The payload is copied (and masked in the client role) into the queue,
+ * except with WS6455_WRITE_THROUGH and for ws6455_send_message(). A send
+ * that queues the first bytes calls on_output. Control frames (ping, pong,
+ * close) are never refused for backpressure. */
 
 /** Sends a text message in one frame; `s` must be valid UTF-8. */
 WS6455_API int ws6455_send_text(ws6455_conn *c, const char *s, size_t n);
@@ -789,7 +1042,8 @@ WS6455_API int ws6455_send_binary(ws6455_conn *c, const void *p, size_t n);
  * WS6455_OP_BINARY, later calls WS6455_OP_CONTINUATION; `fin` = 1 on the
  * last. Control frames may be sent in between; other data may not. Text
  * is validated across fragments (a piece may end inside a character; the
- * final piece must complete it).
+ * final piece must complete it). A refused piece changes nothing: it may be
+ * sent again.
  */
 WS6455_API int ws6455_send_fragment(ws6455_conn *c, int opcode, const void *p, size_t n, int fin);
 /** Sends a ping (payload at most 125 bytes). */
@@ -797,11 +1051,13 @@ WS6455_API int ws6455_ping(ws6455_conn *c, const void *p, size_t n);
 /** Sends a pong (payload at most 125 bytes). */
 WS6455_API int ws6455_pong(ws6455_conn *c, const void *p, size_t n);
 /**
- * Starts (or answers) the closing handshake. `code` 0 sends a close frame
- * without payload (the peer sees 1005); otherwise it must be valid to send
- * (1000-1003, 1007-1014, 3000-4999) and `reason` valid UTF-8 of at most
- * 123 bytes. After it no data may be sent. Calling it again is
- * WS6455_ERR_INVALID_STATE.
+ * Starts (or, with WS6455_NO_AUTO_CLOSE_REPLY, answers) the closing
+ * handshake. `code` 0 sends a close frame without payload (the peer sees
+ * 1005); otherwise it must be valid to send (1000-1003, 1007-1014,
+ * 3000-4999) and `reason` valid UTF-8 of at most 123 bytes (NULL when n is
+ * 0). After it no data may be sent. Returns as the sends above
+ * (WS6455_ERR_CLOSED when our close was already sent, also for a second
+ * call; WS6455_ERR_INVALID_STATE while CONNECTING: abort instead).
  */
 WS6455_API int ws6455_close(ws6455_conn *c, unsigned code, const char *reason, size_t n);
 
@@ -810,23 +1066,89 @@ WS6455_API int ws6455_close(ws6455_conn *c, unsigned code, const char *reason, s
  *  accepted on purpose.) */
 WS6455_API int ws6455_close_code_valid(unsigned code);
 
+/* ---- prepared messages: built once, sent to many by reference */
+
+/**
+ * A data message whose frame is built and validated once and then queued by
+ * reference to any number of connections (broadcast): a 64 KiB message sent
+ * to 10,000 connections is held once. Reference-counted: the creator holds
+ * one reference (dropped with ws6455_message_free()), every queued send
+ * holds one until its bytes are consumed. References are counted atomically
+ * where C11 atomics exist (__STDC_NO_ATOMICS__ undefined), so a message may
+ * be sent to connections of different threads; otherwise use it from one
+ * thread only.
+ */
+typedef struct ws6455_message ws6455_message;
+
+/**
+ * Builds a message from a copy of data[0..len): opcode WS6455_OP_TEXT (must
+ * be valid UTF-8) or WS6455_OP_BINARY. The frame (server form, unmasked) is
+ * built at once, header and payload in one block. `a` NULL means libc.
+ * Returns NULL on an invalid opcode, invalid UTF-8, a NULL data with len > 0,
+ * or allocation failure.
+ */
+WS6455_API ws6455_message *ws6455_message_new(const ws6455_allocator *a, int opcode,
+                                              const void *data, size_t len);
+
+/**
+ * Builds a message that refers to the caller's data[0..len) instead of
+ * copying it: `release(user, data)` (may be NULL) is called exactly once
+ * when the last reference is gone (ws6455_message_free() and every queued
+ * send consumed, aborted or freed); until then the data must stay valid and
+ * unchanged. Only the small message header is allocated, through `a` (NULL:
+ * libc). Text must be valid UTF-8. Returns NULL like ws6455_message_new (in
+ * which case release is not called).
+ */
+WS6455_API ws6455_message *ws6455_message_wrap(const ws6455_allocator *a, int opcode,
+                                               const void *data, size_t len,
+                                               void (*release)(void *user, const void *data),
+                                               void *user);
+
+/** Drops the caller's reference. NULL is fine. */
+WS6455_API void ws6455_message_free(ws6455_message *m);
+
+/** The message's opcode and payload (not the frame). */
+WS6455_API int ws6455_message_opcode(const ws6455_message *m);
+WS6455_API const uint8_t *ws6455_message_data(const ws6455_message *m, size_t *len);
+
+/**
+ * Queues a prepared message. Server role: by reference, nothing copied (a
+ * few dozen bytes of queue bookkeeping at most); ws6455_conn_pending() then
+ * hands out the message's own bytes. Client role: the frame must be masked
+ * with a fresh key, so the payload is copied and masked into the queue.
+ * Returns as the sends above.
+ */
+WS6455_API int ws6455_send_message(ws6455_conn *c, ws6455_message *m);
+
 /* ---- callback I/O */
 
-/** The socket is readable: reads with the read callback until it would
- *  block, the stream ends, or the connection closes, feeding the engine,
- *  then writes pending output. There is no cap on the reads of one call (an
- *  edge-triggered loop needs that); for fairness or backpressure, let the
- *  read callback return WS6455_IO_WOULD_BLOCK once its budget is spent, as
- *  examples/echo_server.c does for clients whose output is over a limit. Returns WS6455_OK, the sticky error,
- *  WS6455_ERR_IO, WS6455_ERR_INVALID_STATE (no read callback) or
- *  WS6455_ERR_CLOSED (freed from a callback). */
+/**
+ * The socket is readable: reads with the read callback into the context's
+ * read buffer and feeds the engine, until the read would block, the stream
+ * ends, the connection closes, the read budget (config read_budget) is
+ * spent, or (WS6455_SHORT_READ_DRAINED) a read comes back short; then
+ * writes pending output once.
+ * Returns WS6455_OK (the socket is drained as far as we know, or the stream
+ * ended after the closing handshake: see ws6455_conn_should_close_socket()),
+ * WS6455_ERR_ABNORMAL_CLOSURE (the stream ended without a close frame:
+ * 1006, the connection is CLOSED), WS6455_MORE (the budget was
+ * spent: more input may be waiting; a level-triggered loop simply comes
+ * back, an edge-triggered loop must call again later without waiting for a
+ * new edge, after serving other connections), the sticky error of a
+ * protocol violation (the close frame is queued), WS6455_ERR_IO (the read
+ * or write callback failed: treat the socket as dead), WS6455_ERR_NOMEM
+ * (no read buffer), WS6455_ERR_INVALID_STATE (no read or write callback,
+ * or from inside a callback) or WS6455_ERR_CLOSED (freed by a callback).
+ */
 WS6455_API int ws6455_conn_on_readable(ws6455_conn *c);
 /** The socket is writable: writes pending output until done or it would
- *  block. Returns WS6455_OK, WS6455_ERR_IO or WS6455_ERR_INVALID_STATE. */
+ *  block. Returns WS6455_OK, WS6455_ERR_IO, WS6455_ERR_INVALID_STATE (no
+ *  write callback, or from inside a callback) or WS6455_ERR_CLOSED (on_drain
+ *  freed the connection). */
 WS6455_API int ws6455_conn_on_writable(ws6455_conn *c);
 /** 1 when there is output waiting: watch the socket for writability. */
 WS6455_API int ws6455_conn_wants_write(const ws6455_conn *c);
-/** 1 while the engine still wants input (not CLOSED). */
+/** 1 while the engine still wants input (not CLOSED, no end of stream). */
 WS6455_API int ws6455_conn_wants_read(const ws6455_conn *c);
 
 /* ---- time, from the caller */
@@ -835,15 +1157,21 @@ WS6455_API int ws6455_conn_wants_read(const ws6455_conn *c);
 #define WS6455_NO_DEADLINE UINT64_MAX
 
 /** When (in the caller's milliseconds) ws6455_conn_tick() should next be
- *  called, or WS6455_NO_DEADLINE. */
+ *  called, or WS6455_NO_DEADLINE. Never WS6455_NO_DEADLINE while the
+ *  connection is CLOSING, or CLOSED with ws6455_conn_should_close_socket()
+ *  still 0. */
 WS6455_API uint64_t ws6455_conn_deadline(const ws6455_conn *c);
 /**
  * Tells the engine the time and acts on expired timers: handshake timeout
- * and close timeout (connection CLOSED, on_close 1006, error TIMEOUT),
- * keepalive ping, keepalive failure. The engine's time is the now_ms of the
- * last tick: timers armed between ticks start from it, so call this when
- * the connection is created and whenever the event loop wakes. Time must
- * not go backwards. Returns WS6455_OK or the sticky error.
+ * (CLOSED, WS6455_ERR_TIMEOUT), close timeout (CLOSED, WS6455_ERR_TIMEOUT,
+ * queued output dropped), keepalive ping, keepalive failure
+ * (WS6455_ERR_TIMEOUT, CLOSED, output dropped), and the end of the drain
+ * allowance of a CLOSED connection (output dropped). The engine's time is the
+ * now_ms of the last tick: timers armed between ticks start from it, so call
+ * this when the connection is created and whenever the event loop wakes.
+ * Time must not go backwards (an earlier value is ignored). Returns WS6455_OK,
+ * the sticky error, WS6455_ERR_CLOSED (freed by a callback) or
+ * WS6455_ERR_INVALID_STATE (from inside a callback).
  */
 WS6455_API int ws6455_conn_tick(ws6455_conn *c, uint64_t now_ms);
 

@@ -273,6 +273,29 @@ int ws6455_frame_decode(ws6455_frame_decoder *d, const uint8_t *p, size_t n, siz
     return decode_slow(d, p, n, consumed, h);
 }
 
+int ws6455_frame_decode_unmask(uint8_t *buf, size_t n, int role, unsigned allowed_rsv,
+                               unsigned flags, ws6455_frame_header *h, uint8_t **payload,
+                               uint64_t *frame_size)
+{
+    *frame_size = 0;
+    ws6455_frame_decoder d;
+    ws6455_frame_decoder_init(&d, role, allowed_rsv, flags);
+    size_t used;
+    int rc = ws6455_frame_decode(&d, buf, n, &used, h);
+    if (rc <= 0)
+        return rc;
+    /* The header is at most 14 bytes and the length below 2^63: no overflow. */
+    uint64_t total = (uint64_t)used + h->payload_len;
+    *frame_size = total;
+    if (total > n)
+        return 0;
+    uint8_t *p = buf + used;
+    if (h->masked)
+        ws6455_mask(p, p, (size_t)h->payload_len, h->mask, 0);
+    *payload = p;
+    return 1;
+}
+
 /* ---- encoding ---- */
 
 size_t ws6455_frame_header_size(uint64_t payload_len, int masked)

@@ -594,15 +594,94 @@ void ws6455__hs_server_free(ws6455__hs_server *s)
     ws6455__free(&a, s);
 }
 
-/* Host (RFC 7230 5.4): exactly one, and not empty — a WebSocket URI always
- * has a host, so an empty Host cannot name the resource. */
+static int is_hex(char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* RFC 3986 reg-name: unreserved, sub-delims and pct-encoded octets. */
+static int is_reg_name(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (is_alpha(c) || is_digit(c) || (c != '\0' && strchr("-._~!$&'()*+,;=", c) != NULL))
+            continue;
+        if (c == '%' && i + 2 < n && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
+            i += 2;
+            continue;
+        }
+        return 0;
+    }
+    return 1;
+}
+
+/* RFC 3986 IP-literal, between the brackets: an IPv6 address (hex digits,
+ * colons, a dotted IPv4 tail) or IPvFuture ("v" HEXDIG "." ...). The shape
+ * is checked, not the address: a Host value only has to be well-formed. */
+static int is_ip_literal(const char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (s[0] == 'v' || s[0] == 'V') {
+        /* IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ) */
+        size_t i = 1;
+        while (i < n && is_hex(s[i]))
+            i++;
+        if (i == 1 || i + 1 >= n || s[i] != '.')
+            return 0;
+        for (i++; i < n; i++)
+            if (s[i] != ':' && !is_reg_name(s + i, 1))
+                return 0;
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!is_hex(s[i]) && s[i] != ':' && s[i] != '.')
+            return 0;
+    return memchr(s, ':', n) != NULL;
+}
+
+/* Host = uri-host [ ":" port ] (RFC 7230 5.4, RFC 3986 3.2.2): a
+ * registered name, an IPv4 address or a bracketed IP literal, and an
+ * optional port of at most five digits. No spaces, controls or 8-bit
+ * bytes. Not empty: a WebSocket URI always has a host. */
+static int host_value_valid(const char *v, size_t n)
+{
+    size_t host_end = n;
+    if (n && v[0] == '[') {
+        const char *close = memchr(v, ']', n);
+        if (!close || !is_ip_literal(v + 1, (size_t)(close - v - 1)))
+            return 0;
+        host_end = (size_t)(close - v) + 1;
+    } else {
+        const char *colon = memchr(v, ':', n);
+        if (colon)
+            host_end = (size_t)(colon - v);
+        if (host_end == 0 || !is_reg_name(v, host_end))
+            return 0;
+    }
+    if (host_end == n)
+        return 1;
+    if (v[host_end] != ':')
+        return 0;
+    size_t digits = n - host_end - 1;
+    if (digits > 5)
+        return 0;
+    for (size_t i = host_end + 1; i < n; i++)
+        if (!is_digit(v[i]))
+            return 0;
+    return 1;
+}
+
+/* Host (RFC 7230 5.4): exactly one, well-formed, and not empty — a
+ * WebSocket URI always has a host, so an empty Host cannot name the
+ * resource. A malformed value is answered 400 (RFC 7230 5.4). */
 static int check_host(const hs_head *h)
 {
     if (count_fields(h, "Host") != 1)
         return WS6455_ERR_HS_HOST;
     size_t len = 0;
-    field_value(h, "Host", &len);
-    return len ? WS6455_OK : WS6455_ERR_HS_HOST;
+    const char *v = field_value(h, "Host", &len);
+    return v && host_value_valid(v, len) ? WS6455_OK : WS6455_ERR_HS_HOST;
 }
 
 /* A GET upgrade carries no body; a body would be read as frames. Any
@@ -753,18 +832,18 @@ int ws6455__hs_server_feed(ws6455__hs_server *s, const uint8_t *p, size_t n, siz
 
 /* Bytes the embedding server's header would take on the wire, for applying
  * the same size limits as the parser does. */
-static int parsed_sizes_fit(const ws6455__hs_limits *lim, size_t method_len, size_t target_len,
-                            const ws6455_header *headers, size_t count)
+static int parsed_sizes_fit(const ws6455__hs_limits *lim, const ws6455_http_request *r)
 {
-    if (count > lim->max_headers)
+    if (r->header_count > lim->max_headers)
         return WS6455_ERR_HS_TOO_LARGE;
-    if (method_len > lim->max_size || target_len > lim->max_size)
+    if (r->method_len > lim->max_size || r->target_len > lim->max_size ||
+        r->version_len > lim->max_size)
         return WS6455_ERR_HS_TOO_LARGE;
-    size_t total = method_len + target_len + sizeof " " " HTTP/1.1\r\n" - 1;
+    size_t total = r->method_len + r->target_len + r->version_len + sizeof "  \r\n" - 1;
     if (total > lim->max_line || total > lim->max_size)
         return WS6455_ERR_HS_TOO_LARGE;
-    for (size_t i = 0; i < count; i++) {
-        size_t nl = headers[i].name_len, vl = headers[i].value_len;
+    for (size_t i = 0; i < r->header_count; i++) {
+        size_t nl = r->headers[i].name_len, vl = r->headers[i].value_len;
         if (nl > lim->max_line || vl > lim->max_line || nl + vl + 2 > lim->max_line)
             return WS6455_ERR_HS_TOO_LARGE;
         total += nl + vl + 4; /* ": " and CRLF */
@@ -792,55 +871,54 @@ static int load_parsed_header(hs_head *h, const ws6455_header *hd)
     return rc;
 }
 
-static int load_parsed_request(hs_head *h, const char *method, size_t method_len,
-                               const char *target, size_t target_len,
-                               const ws6455_header *headers, size_t count)
+/* The same checks, in the same order, as parse_request_line and the header
+ * reader apply to a request read from the wire. */
+static int load_parsed_request(hs_head *h, const ws6455_http_request *r)
 {
-    int rc = parsed_sizes_fit(&h->lim, method_len, target_len, headers, count);
+    int rc = parsed_sizes_fit(&h->lim, r);
     if (rc < 0)
         return rc;
-    if (!is_token(method, method_len))
+    if (!is_token(r->method, r->method_len))
         return WS6455_ERR_HS_MALFORMED;
-    if ((rc = check_target_syntax(target, target_len)) < 0)
+    if ((rc = check_target_syntax(r->target, r->target_len)) < 0)
         return rc;
-    if ((rc = store_append_str(h, method, method_len, 0, &h->method)) < 0 ||
-        (rc = store_append_str(h, target, target_len, 0, &h->target)) < 0)
+    int major, minor;
+    if ((rc = parse_http_version(r->version, r->version_len, &major, &minor)) < 0)
+        return rc;
+    if ((rc = store_append_str(h, r->method, r->method_len, 0, &h->method)) < 0 ||
+        (rc = store_append_str(h, r->target, r->target_len, 0, &h->target)) < 0)
         return rc;
     h->have_start_line = 1;
-    for (size_t i = 0; i < count; i++)
-        if ((rc = load_parsed_header(h, &headers[i])) < 0)
-            return rc;
-    if ((rc = check_method(h)) < 0)
+    if ((rc = check_method(h)) < 0 || (rc = check_http_version(major, minor)) < 0)
         return rc;
+    for (size_t i = 0; i < r->header_count; i++)
+        if ((rc = load_parsed_header(h, &r->headers[i])) < 0)
+            return rc;
     if ((rc = join_repeated_fields(h)) < 0)
         return rc;
     h->complete = 1;
     return WS6455_OK;
 }
 
-static int parsed_args_ok(const char *method, size_t method_len, const char *target,
-                          size_t target_len, const ws6455_header *headers, size_t count)
+static int parsed_args_ok(const ws6455_http_request *r)
 {
-    if ((!method && method_len) || (!target && target_len) || (!headers && count))
+    if ((!r->method && r->method_len) || (!r->target && r->target_len) ||
+        (!r->version && r->version_len) || (!r->headers && r->header_count))
         return 0;
-    for (size_t i = 0; i < count; i++)
-        if ((!headers[i].name && headers[i].name_len) ||
-            (!headers[i].value && headers[i].value_len))
+    for (size_t i = 0; i < r->header_count; i++)
+        if ((!r->headers[i].name && r->headers[i].name_len) ||
+            (!r->headers[i].value && r->headers[i].value_len))
             return 0;
     return 1;
 }
 
-int ws6455__hs_server_set_parsed(ws6455__hs_server *s, const char *method, size_t method_len,
-                                 const char *target, size_t target_len,
-                                 const ws6455_header *headers, size_t header_count)
+int ws6455__hs_server_set_parsed(ws6455__hs_server *s, const ws6455_http_request *r)
 {
-    if (!s || !parsed_args_ok(method, method_len, target, target_len, headers, header_count))
+    if (!s || !r || !parsed_args_ok(r))
         return WS6455_ERR_INVALID_ARGUMENT;
     if (s->result != 0 || s->req.head.len != 0)
         return WS6455_ERR_INVALID_STATE;
-    /* The HTTP version was the embedding server's to check. */
-    int rc = load_parsed_request(&s->req.head, method, method_len, target, target_len, headers,
-                                 header_count);
+    int rc = load_parsed_request(&s->req.head, r);
     if (rc == WS6455_OK)
         rc = validate_request(s);
     s->result = rc;

@@ -34,12 +34,11 @@ void ws6455__hs_server_free(ws6455__hs_server *s);
 int ws6455__hs_server_feed(ws6455__hs_server *s, const uint8_t *p, size_t n, size_t *consumed);
 
 /* Validates a request that an embedding HTTP server already parsed, with
- * the same rules as _feed (its HTTP version is the embedder's to check)
- * and the same limits. Everything is copied. Returns 1 (valid) or <0 as
- * _feed; WS6455_ERR_INVALID_STATE after _feed or a previous call. */
-int ws6455__hs_server_set_parsed(ws6455__hs_server *s, const char *method, size_t method_len,
-                                 const char *target, size_t target_len,
-                                 const ws6455_header *headers, size_t header_count);
+ * the same rules as _feed (the HTTP version included) and the same limits.
+ * Everything is copied. Returns 1 (valid) or <0 as _feed;
+ * WS6455_ERR_INVALID_ARGUMENT for NULL strings with lengths;
+ * WS6455_ERR_INVALID_STATE after _feed or a previous call. */
+int ws6455__hs_server_set_parsed(ws6455__hs_server *s, const ws6455_http_request *r);
 
 /* The request, after _feed or _set_parsed returned 1 (NULL otherwise). */
 const ws6455_request *ws6455__hs_server_request(const ws6455__hs_server *s);

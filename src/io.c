@@ -1,64 +1,128 @@
 /* Callback I/O: the same engine, driven by the caller's read and write
  * callbacks when its event loop says the socket is ready. Only loops
- * ws6455_conn_recv / ws6455_conn_pending / ws6455_conn_consume. */
-#include "conn.h"
+ * ws6455_conn_recv / the output queue; reads go into the context's shared
+ * buffer, a bounded amount per call. */
+#include "core.h"
+
+/* Pieces gathered into one writev call. */
+#define IOV_MAX_PIECES 16
 
 /* Writes pending output until done, would-block or error. */
 static int flush(ws6455_conn *c)
 {
-    for (;;) {
-        const uint8_t *p;
-        size_t n = ws6455_conn_pending(c, &p);
-        if (n == 0)
-            return WS6455_OK;
-        ptrdiff_t w = c->cb.write(c->user, p, n);
+    const ws6455_callbacks *cb = &c->ctx->cb;
+    while (c->out.len && !c->free_requested) {
+        ptrdiff_t w;
+        size_t n;
+        if (cb->writev) {
+            ws6455_iovec iov[IOV_MAX_PIECES];
+            size_t count = ws6455__outq_peek_iov(&c->out, iov, IOV_MAX_PIECES, &n);
+            w = cb->writev(c->user, iov, count);
+        } else if (cb->write) {
+            const uint8_t *p;
+            n = ws6455__outq_peek(&c->out, &p);
+            w = cb->write(c->user, p, n);
+        } else {
+            return WS6455_ERR_INVALID_STATE;
+        }
         if (w == WS6455_IO_WOULD_BLOCK || w == 0)
             return WS6455_OK;
         if (w < 0 || (size_t)w > n)
             return WS6455_ERR_IO;
-        ws6455_conn_consume(c, (size_t)w);
+        ws6455__output_consumed(c, (size_t)w);
     }
+    return WS6455_OK;
 }
 
 int ws6455_conn_on_writable(ws6455_conn *c)
 {
-    if (!c->cb.write)
+    if (!c)
+        return WS6455_ERR_INVALID_ARGUMENT;
+    if ((!c->ctx->cb.write && !c->ctx->cb.writev) || c->in_callback)
         return WS6455_ERR_INVALID_STATE;
-    return flush(c);
+    int rc = flush(c);
+    return ws6455__leave(c, rc);
+}
+
+/* One read into the shared buffer, fed to the engine. Returns the bytes
+ * read (> 0), 0 when the read would block, or a negative code: end of
+ * stream is READ_EOF. */
+#define READ_EOF (-1000)
+
+static ptrdiff_t read_once(ws6455_conn *c, uint8_t *buf, size_t cap)
+{
+    ptrdiff_t r = c->ctx->cb.read(c->user, buf, cap);
+    if (r == WS6455_IO_WOULD_BLOCK)
+        return 0;
+    if (r == 0)
+        return READ_EOF;
+    if (r < 0 || (size_t)r > cap)
+        return WS6455_ERR_IO;
+    return r;
 }
 
 int ws6455_conn_on_readable(ws6455_conn *c)
 {
-    if (!c->cb.read || !c->cb.write || c->in_callback)
+    if (!c)
+        return WS6455_ERR_INVALID_ARGUMENT;
+    ws6455_context *ctx = c->ctx;
+    if (!ctx->cb.read || (!ctx->cb.write && !ctx->cb.writev) || c->in_callback || ctx->reading)
         return WS6455_ERR_INVALID_STATE;
-    if (!c->rbuf) {
-        c->rbuf = ws6455__alloc(&c->alloc, c->cfg.read_buffer_size);
-        if (!c->rbuf)
+    size_t cap = ctx->cfg.read_buffer_size;
+    if (!ctx->rbuf) {
+        ctx->rbuf = ws6455__alloc(&ctx->alloc, cap);
+        if (!ctx->rbuf)
             return WS6455_ERR_NOMEM;
     }
-    int rc = WS6455_OK;
-    /* Read until the socket would block, as edge-triggered loops require. */
+    int short_drains = (ctx->cfg.flags & WS6455_SHORT_READ_DRAINED) != 0;
+    size_t budget = ctx->cfg.read_budget;
+    int rc = WS6455_OK, more = 0;
+    /* The buffer is the context's: no other connection of it may read
+     * while this one's events run (they may point into it). */
+    ctx->reading = 1;
     while (ws6455_conn_wants_read(c)) {
-        ptrdiff_t r = c->cb.read(c->user, c->rbuf, c->cfg.read_buffer_size);
-        if (r == WS6455_IO_WOULD_BLOCK)
-            break;
-        if (r == 0) {
-            rc = ws6455_conn_recv_eof(c);
+        if (budget == 0) {
+            more = 1;
             break;
         }
-        if (r < 0 || (size_t)r > c->cfg.read_buffer_size) {
+        size_t want = cap < budget ? cap : budget;
+        ptrdiff_t r = read_once(c, ctx->rbuf, want);
+        if (r == 0)
+            break;
+        if (r == READ_EOF) {
+            ctx->reading = 0;
+            rc = ws6455_conn_recv_eof(c);
+            if (rc == WS6455_ERR_CLOSED)
+                return rc;
+            break;
+        }
+        if (r < 0) {
             /* A broken socket is an abnormal end of stream (1006). */
-            ws6455_conn_recv_eof(c);
+            ctx->reading = 0;
+            if (ws6455_conn_recv_eof(c) == WS6455_ERR_CLOSED)
+                return WS6455_ERR_CLOSED;
             return WS6455_ERR_IO;
         }
-        rc = ws6455_conn_recv(c, c->rbuf, (size_t)r, NULL);
-        if (rc == WS6455_ERR_CLOSED)
+        budget -= (size_t)r;
+        rc = ws6455_conn_recv(c, ctx->rbuf, (size_t)r, NULL);
+        if (rc == WS6455_ERR_CLOSED) {
+            ctx->reading = 0;
             return rc; /* freed from a callback */
+        }
+        if ((size_t)r < want && short_drains)
+            break;
     }
-    if (rc == WS6455_ERR_CLOSED)
-        return rc;
+    ctx->reading = 0;
+    /* Everything this event produced goes out in one flush. */
     int wrc = flush(c);
-    return wrc < 0 ? wrc : (c->error && c->error != WS6455_ERR_ABNORMAL_CLOSURE ? c->error : rc);
+    wrc = ws6455__leave(c, wrc);
+    if (wrc < 0)
+        return wrc;
+    if (rc < 0)
+        return rc; /* a violation, or the stream ended without a close (1006) */
+    if (c->error && c->error != WS6455_ERR_ABNORMAL_CLOSURE)
+        return c->error;
+    return more && ws6455_conn_wants_read(c) ? WS6455_MORE : WS6455_OK;
 }
 
 int ws6455_conn_wants_write(const ws6455_conn *c)

@@ -1,7 +1,7 @@
 /* Incoming frames: header rules that depend on the connection (message
  * sequencing, size limits), payload unmasking in place, UTF-8 checking that
  * fails fast, reassembly or streaming, and control frames. */
-#include "conn.h"
+#include "recv.h"
 
 #include <string.h>
 
@@ -31,9 +31,10 @@ static int check_sequence(const ws6455_conn *c, int opcode)
 /* Decided from the header alone, before any payload is buffered. */
 static int check_sizes(const ws6455_conn *c, uint64_t len)
 {
-    if (len > c->cfg.max_frame_size)
+    const ws6455_config *cfg = WS6455__CFG(c);
+    if (len > cfg->max_frame_size)
         return WS6455_ERR_FRAME_TOO_BIG;
-    if (len > c->cfg.max_message_size - c->msg_size) /* msg_size <= max, no overflow */
+    if (len > cfg->max_message_size - c->msg_size) /* msg_size <= max, no overflow */
         return WS6455_ERR_MESSAGE_TOO_BIG;
     return WS6455_OK;
 }
@@ -61,26 +62,29 @@ static void on_close_frame(ws6455_conn *c, const uint8_t *p, size_t n)
     unsigned code;
     int rc = check_close_payload(p, n, &code);
     if (rc < 0) {
-        ws6455__fail(c, rc);
+        ws6455__fail(c, rc, 0);
         return;
     }
     c->close_received = 1;
+    const char *reason = n > 2 ? (const char *)p + 2 : "";
+    size_t reason_len = n > 2 ? n - 2 : 0;
     if (c->close_sent) {
-        c->state = WS6455_STATE_CLOSED;
-    } else if (!(c->cfg.flags & WS6455_NO_AUTO_CLOSE_REPLY)) {
-        /* Echo the peer's code (none for none), RFC 6455 5.5.1. */
-        rc = ws6455__queue_close(c, code == 1005 ? 0 : code, NULL, 0);
-        c->state = WS6455_STATE_CLOSED;
+        ws6455__enter_closed(c, 0);
+    } else if (!(WS6455__CFG(c)->flags & WS6455_NO_AUTO_CLOSE_REPLY)) {
+        /* Echo the peer's code and reason (none for none), RFC 6455 5.5.1,
+         * as Node's ws, Python's websockets and browsers expect. */
+        rc = ws6455__queue_close(c, code == 1005 ? 0 : code, reason, reason_len);
         if (rc < 0) {
-            ws6455__fail(c, rc);
+            ws6455__fail(c, rc, 0);
             return;
         }
+        ws6455__enter_closed(c, 0);
     } else {
         /* The application answers; the close timeout runs from now. */
         c->state = WS6455_STATE_CLOSING;
-        c->close_sent_at = c->now;
+        c->stamp = c->now;
     }
-    ws6455__notify_close(c, (int)code, n > 2 ? (const char *)p + 2 : "", n > 2 ? n - 2 : 0);
+    ws6455__notify_close(c, (int)code, reason, reason_len);
 }
 
 static void on_control_frame(ws6455_conn *c, int opcode, const uint8_t *p, size_t n)
@@ -88,10 +92,11 @@ static void on_control_frame(ws6455_conn *c, int opcode, const uint8_t *p, size_
     if (opcode == WS6455_OP_PING) {
         WS6455__EMIT(c, on_ping, p, n);
         /* After our close nothing more is sent, pongs included. */
-        if (!(c->cfg.flags & WS6455_NO_AUTO_PONG) && !c->close_sent && !c->error) {
+        if (!(WS6455__CFG(c)->flags & WS6455_NO_AUTO_PONG) && !c->close_sent && !c->error &&
+            c->state != WS6455_STATE_CLOSED) {
             int rc = ws6455__queue_pong(c, p, n);
             if (rc < 0)
-                ws6455__fail(c, rc);
+                ws6455__fail(c, rc, 0);
         }
     } else if (opcode == WS6455_OP_PONG) {
         WS6455__EMIT(c, on_pong, p, n);
@@ -107,8 +112,44 @@ static void end_message(ws6455_conn *c)
     c->msg_opcode = 0;
     c->msg_delivered = 0;
     c->msg_size = 0;
-    c->msg.len = 0;
-    c->msg.off = 0;
+    c->msg_len = 0;
+    if (c->msg_data) {
+        /* An idle connection holds no reassembly buffer: it goes back to
+         * the context for the next message of any connection. */
+        ws6455__context_give_spare(c->ctx, c->msg_data, c->msg_cap);
+        c->msg_data = NULL;
+        c->msg_cap = 0;
+    }
+}
+
+/* Appends to the reassembly buffer, growing it geometrically but never
+ * past max_message_size (the header checks keep msg_size within it). */
+static int msg_append(ws6455_conn *c, const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return WS6455_OK;
+    size_t need = c->msg_len + n;
+    if (need > c->msg_cap) {
+        size_t max = WS6455__CFG(c)->max_message_size;
+        size_t cap = c->msg_cap ? c->msg_cap : 256;
+        while (cap < need)
+            cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+        if (cap > max)
+            cap = need > max ? need : max;
+        uint8_t *q;
+        if (!c->msg_data) {
+            q = ws6455__context_take_spare(c->ctx, cap, &cap);
+        } else {
+            q = ws6455__resize(&c->ctx->alloc, c->msg_data, cap);
+        }
+        if (!q)
+            return WS6455_ERR_NOMEM;
+        c->msg_data = q;
+        c->msg_cap = cap;
+    }
+    memcpy(c->msg_data + c->msg_len, p, n);
+    c->msg_len += n;
+    return WS6455_OK;
 }
 
 /* Validates a piece of text. Fails the connection at the first bad byte. */
@@ -118,7 +159,7 @@ static int check_text(ws6455_conn *c, const uint8_t *p, size_t n, int message_en
         return WS6455_OK;
     if (ws6455_utf8_update(&c->rx_utf8, p, n, NULL) < 0 ||
         (message_ends && ws6455_utf8_finish(&c->rx_utf8) < 0)) {
-        ws6455__fail(c, WS6455_ERR_UTF8);
+        ws6455__fail(c, WS6455_ERR_UTF8, 0);
         return WS6455_ERR_UTF8;
     }
     return WS6455_OK;
@@ -132,22 +173,23 @@ static void on_data_piece(ws6455_conn *c, const uint8_t *p, size_t n, int frame_
     if (check_text(c, p, n, message_ends) < 0)
         return;
     c->msg_size += n;
-    if (c->cfg.flags & WS6455_STREAM_FRAGMENTS) {
+    if (WS6455__CFG(c)->flags & WS6455_STREAM_FRAGMENTS) {
         if (n || message_ends || !c->msg_delivered) {
             int first = !c->msg_delivered;
             c->msg_delivered = 1;
             WS6455__EMIT(c, on_fragment, c->msg_opcode, p, n, first, message_ends);
         }
-    } else if (message_ends && whole && c->msg.len == 0) {
+    } else if (message_ends && whole && c->msg_len == 0) {
         /* The whole message is this piece of the caller's input. */
         WS6455__EMIT(c, on_message, c->msg_opcode, p, n);
     } else {
-        if (ws6455__buf_append(&c->msg, &c->alloc, p, n) < 0) {
-            ws6455__fail(c, WS6455_ERR_NOMEM);
+        if (msg_append(c, p, n) < 0) {
+            ws6455__fail(c, WS6455_ERR_NOMEM, 0);
             return;
         }
         if (message_ends)
-            WS6455__EMIT(c, on_message, c->msg_opcode, c->msg.data + c->msg.off, c->msg.len);
+            WS6455__EMIT(c, on_message, c->msg_opcode, c->msg_data ? c->msg_data : p,
+                         c->msg_len);
     }
     if (message_ends)
         end_message(c);
@@ -166,22 +208,43 @@ static int on_header(ws6455_conn *c)
     if (h->opcode == WS6455_OP_TEXT || h->opcode == WS6455_OP_BINARY)
         c->msg_opcode = h->opcode;
     c->rx_left = h->payload_len;
-    c->ctrl_len = 0;
     return WS6455_OK;
+}
+
+/* A control frame whose payload arrives in pieces is gathered in the aux
+ * block; one that arrives whole is handed on from the input. */
+static void on_control_piece(ws6455_conn *c, const uint8_t *p, size_t n, int frame_ends)
+{
+    ws6455__aux *x = c->aux;
+    if (frame_ends && (!x || x->ctrl_len == 0)) {
+        on_control_frame(c, c->hdr.opcode, p, n);
+        return;
+    }
+    x = ws6455__aux_get(c);
+    if (!x) {
+        ws6455__fail(c, WS6455_ERR_NOMEM, 0);
+        return;
+    }
+    memcpy(x->ctrl + x->ctrl_len, p, n); /* the decoder capped the frame at 125 */
+    x->ctrl_len = (uint8_t)(x->ctrl_len + n);
+    if (!frame_ends)
+        return;
+    uint8_t copy[WS6455_MAX_CONTROL_PAYLOAD];
+    size_t len = x->ctrl_len;
+    memcpy(copy, x->ctrl, len);
+    x->ctrl_len = 0;
+    ws6455__aux_trim(c);
+    on_control_frame(c, c->hdr.opcode, copy, len);
 }
 
 /* Hands a piece of the current frame's payload (already unmasked) on. */
 static void on_payload(ws6455_conn *c, const uint8_t *p, size_t n)
 {
     int frame_ends = c->rx_left == 0;
-    if (is_control(c->hdr.opcode)) {
-        memcpy(c->ctrl + c->ctrl_len, p, n); /* the decoder capped it at 125 */
-        c->ctrl_len += n;
-        if (frame_ends)
-            on_control_frame(c, c->hdr.opcode, c->ctrl, c->ctrl_len);
-    } else {
+    if (is_control(c->hdr.opcode))
+        on_control_piece(c, p, n, frame_ends);
+    else
         on_data_piece(c, p, n, frame_ends, n == c->hdr.payload_len);
-    }
 }
 
 /* The common case, taken in one step: a single-frame message whose whole
@@ -191,7 +254,7 @@ static int whole_message_here(const ws6455_conn *c, size_t avail)
 {
     const ws6455_frame_header *h = &c->hdr;
     return h->fin && (h->opcode == WS6455_OP_TEXT || h->opcode == WS6455_OP_BINARY) &&
-           h->payload_len <= avail && !(c->cfg.flags & WS6455_STREAM_FRAGMENTS);
+           h->payload_len <= avail && !(WS6455__CFG(c)->flags & WS6455_STREAM_FRAGMENTS);
 }
 
 static void deliver_whole_message(ws6455_conn *c, uint8_t *p)
@@ -200,7 +263,7 @@ static void deliver_whole_message(ws6455_conn *c, uint8_t *p)
     if (c->hdr.masked)
         ws6455_mask(p, p, n, c->hdr.mask, 0);
     if (c->hdr.opcode == WS6455_OP_TEXT && !ws6455_utf8_valid(p, n)) {
-        ws6455__fail(c, WS6455_ERR_UTF8);
+        ws6455__fail(c, WS6455_ERR_UTF8, 0);
         return;
     }
     WS6455__EMIT(c, on_message, c->hdr.opcode, p, n);
@@ -208,11 +271,12 @@ static void deliver_whole_message(ws6455_conn *c, uint8_t *p)
     c->rx_left = 0;
 }
 
-/* Stops processing input: failed, freed from a callback, or the peer's
- * close arrived (what follows it is ignored). */
+/* Stops processing input: failed, aborted, freed from a callback, or the
+ * peer's close arrived (what follows it is ignored). */
 static int must_stop(const ws6455_conn *c)
 {
-    return c->error || c->free_requested || c->close_received;
+    return c->error || c->free_requested || c->close_received ||
+           c->state == WS6455_STATE_CLOSED;
 }
 
 void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
@@ -228,7 +292,7 @@ void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
             if (rc > 0)
                 rc = on_header(c);
             if (rc < 0) {
-                ws6455__fail(c, rc);
+                ws6455__fail(c, rc, 0);
                 break;
             }
             if (whole_message_here(c, n - off)) {
@@ -257,53 +321,3 @@ void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
     }
 }
 
-void ws6455__rx_free(ws6455_conn *c)
-{
-    ws6455__buf_free(&c->msg, &c->alloc);
-}
-
-/* ------------------------------------------------------------ API */
-
-int ws6455_conn_recv(ws6455_conn *c, uint8_t *data, size_t len, size_t *consumed)
-{
-    if (consumed)
-        *consumed = len;
-    if (!c)
-        return WS6455_ERR_INVALID_ARGUMENT;
-    if (c->in_callback)
-        return WS6455_ERR_INVALID_STATE;
-    if (!data && len)
-        return WS6455_ERR_INVALID_ARGUMENT;
-    if (c->error || c->state == WS6455_STATE_CLOSED || c->close_received || len == 0)
-        return c->error;
-    c->last_rx_at = c->now;
-    c->ping_outstanding = 0;
-    size_t used = 0;
-    if (c->state == WS6455_STATE_CONNECTING) {
-        int rc = ws6455__handshake_recv(c, data, len, &used);
-        if (rc <= 0 || c->free_requested)
-            return ws6455__leave(c, c->error);
-    }
-    ws6455__rx_frames(c, data + used, len - used);
-    return ws6455__leave(c, c->error);
-}
-
-int ws6455_conn_recv_eof(ws6455_conn *c)
-{
-    if (c->in_callback)
-        return WS6455_ERR_INVALID_STATE;
-    if (c->eof)
-        return c->error;
-    c->eof = 1;
-    if (c->state != WS6455_STATE_CLOSED && !c->error) {
-        /* The stream ended without the closing handshake: 1006, RFC 6455
-         * 7.1.5 — reported, never sent. */
-        c->state = WS6455_STATE_CLOSED;
-        c->error = WS6455_ERR_ABNORMAL_CLOSURE;
-        WS6455__EMIT(c, on_error, WS6455_ERR_ABNORMAL_CLOSURE);
-        ws6455__notify_close(c, 1006, "", 0);
-    } else if (c->state == WS6455_STATE_CLOSED) {
-        ws6455__notify_close(c, 1006, "", 0);
-    }
-    return ws6455__leave(c, c->error);
-}

@@ -1,98 +1,102 @@
-/* Outgoing frames: the output queue, masking by role, the backpressure
- * limit, and the send API. */
-#include "conn.h"
+/* The send API: data and control frames, masking by role, backpressure,
+ * prepared messages, and handing out pending output. The queueing itself
+ * is in core.c. */
+#include "core.h"
 
 #include <string.h>
 
-int ws6455__queue_frame(ws6455_conn *c, int opcode, int fin, const uint8_t *p, size_t n)
+/* Whether anything more may be sent: nothing after our close, the peer's
+ * close, a failure, an abort. */
+static int can_send(const ws6455_conn *c)
 {
-    int masked = c->cfg.role == WS6455_ROLE_CLIENT;
-    size_t hlen = ws6455_frame_header_size(n, masked);
-    if (n > SIZE_MAX - hlen)
-        return WS6455_ERR_INVALID_ARGUMENT;
-    size_t total = hlen + n;
-    if (opcode < 0x8 && (c->out.len > c->cfg.max_output_buffer ||
-                         total > c->cfg.max_output_buffer - c->out.len))
-        return WS6455_ERR_WOULD_EXCEED_LIMIT;
-    ws6455_frame_header h = {n, (uint8_t)(fin ? 1 : 0), 0, (uint8_t)opcode, (uint8_t)masked,
-                             {0, 0, 0, 0}};
-    if (masked) {
-        int rc = ws6455__random(c, h.mask, 4);
-        if (rc < 0)
-            return rc;
-    }
-    uint8_t *dst = ws6455__buf_reserve(&c->out, &c->alloc, total);
-    if (!dst)
-        return WS6455_ERR_NOMEM;
-    ws6455_frame_header_encode(dst, &h);
-    if (masked)
-        ws6455_mask(dst + hlen, p, n, h.mask, 0);
-    else if (n)
-        memcpy(dst + hlen, p, n);
-    c->out.len += total;
+    if (c->state == WS6455_STATE_CONNECTING)
+        return WS6455_ERR_INVALID_STATE;
+    if (c->state != WS6455_STATE_OPEN || c->close_sent || c->close_received || c->error)
+        return WS6455_ERR_CLOSED;
     return WS6455_OK;
 }
 
-int ws6455__queue_close(ws6455_conn *c, unsigned code, const char *reason, size_t n)
+/* ------------------------------------------------------------ write-through */
+
+/* WS6455_WRITE_THROUGH: outside any callback of this connection, with
+ * nothing queued, a server frame goes straight to the socket through the
+ * writev (or write) callback; only what the socket does not take is
+ * queued. The client role masks, which needs a copy anyway. */
+static int may_write_through(const ws6455_conn *c)
 {
-    uint8_t payload[WS6455_MAX_CONTROL_PAYLOAD];
-    size_t len = 0;
-    if (code) {
-        if (n > WS6455_MAX_CONTROL_PAYLOAD - 2)
-            n = WS6455_MAX_CONTROL_PAYLOAD - 2;
-        payload[0] = (uint8_t)(code >> 8);
-        payload[1] = (uint8_t)code;
-        if (n)
-            memcpy(payload + 2, reason, n);
-        len = 2 + n;
+    const ws6455_context *ctx = c->ctx;
+    return (ctx->cfg.flags & WS6455_WRITE_THROUGH) && c->out.len == 0 && c->in_callback == 0 &&
+           ctx->cfg.role == WS6455_ROLE_SERVER && (ctx->cb.writev || ctx->cb.write);
+}
+
+/* Writes head+payload; returns bytes written (0 when it would block), or
+ * WS6455_ERR_IO. */
+static ptrdiff_t write_direct(ws6455_conn *c, const uint8_t *head, size_t hlen, const uint8_t *p,
+                              size_t n)
+{
+    const ws6455_callbacks *cb = &c->ctx->cb;
+    ptrdiff_t w;
+    if (cb->writev) {
+        ws6455_iovec iov[2] = {{head, hlen}, {p, n}};
+        w = cb->writev(c->user, iov, n ? 2 : 1);
+    } else {
+        /* Without a gather write, the header alone would go out as its own
+         * packet: write it only when the payload follows in this call. */
+        w = cb->write(c->user, head, hlen);
+        if (w == (ptrdiff_t)hlen && n) {
+            ptrdiff_t w2 = cb->write(c->user, p, n);
+            if (w2 > 0)
+                w += w2;
+            else if (w2 != WS6455_IO_WOULD_BLOCK && w2 != 0)
+                return WS6455_ERR_IO;
+        }
     }
-    int rc = ws6455__queue_frame(c, WS6455_OP_CLOSE, 1, payload, len);
-    if (rc == WS6455_OK) {
-        c->close_sent = 1;
-        c->close_sent_at = c->now;
+    if (w == WS6455_IO_WOULD_BLOCK || w == 0)
+        return 0;
+    if (w < 0 || (size_t)w > hlen + n)
+        return WS6455_ERR_IO;
+    return w;
+}
+
+/* A whole unmasked data frame, written through as far as the socket takes
+ * it, the rest queued. */
+static int send_through(ws6455_conn *c, int opcode, int fin, const uint8_t *p, size_t n)
+{
+    uint8_t head[WS6455_MAX_HEADER_SIZE];
+    ws6455_frame_header h = {n, (uint8_t)(fin ? 1 : 0), 0, (uint8_t)opcode, 0, {0, 0, 0, 0}};
+    size_t hlen = (size_t)ws6455_frame_header_encode(head, &h);
+    ptrdiff_t w = write_direct(c, head, hlen, p, n);
+    if (w < 0) {
+        /* The socket is broken: as if the peer ended the stream. */
+        return WS6455_ERR_IO;
+    }
+    size_t done = (size_t)w;
+    int rc = WS6455_OK;
+    if (done < hlen)
+        rc = ws6455__queue_raw(c, head + done, hlen - done, 1);
+    if (rc == WS6455_OK && done < hlen + n) {
+        size_t from = done > hlen ? done - hlen : 0;
+        int was_empty = c->out.len == 0;
+        rc = ws6455__outq_append(&c->out, c->ctx, p + from, n - from);
+        if (rc == WS6455_OK)
+            ws6455__output_added(c, was_empty);
     }
     return rc;
 }
 
-/* Whether a pong of n bytes fits under the backpressure limit. */
-static int pong_fits(const ws6455_conn *c, size_t n)
+/* Queues (or writes through) one data frame. */
+static int send_data_frame(ws6455_conn *c, int opcode, int fin, const uint8_t *p, size_t n)
 {
-    return c->out.len + WS6455_MAX_HEADER_SIZE + n <= c->cfg.max_output_buffer;
-}
-
-/* A pong beyond the backpressure limit is kept aside, not queued: a peer
- * that floods pings and never reads cannot grow our memory. Only the latest
- * is kept, which RFC 6455 5.5.3 allows. */
-int ws6455__queue_pong(ws6455_conn *c, const uint8_t *p, size_t n)
-{
-    if (pong_fits(c, n) && !c->pong_pending)
-        return ws6455__queue_frame(c, WS6455_OP_PONG, 1, p, n);
-    c->pong_pending = 1;
-    c->pong_len = (uint8_t)n;
-    if (n)
-        memcpy(c->pong, p, n);
-    return WS6455_OK;
-}
-
-/* Moves a kept pong into the queue once there is room. */
-static void flush_kept_pong(ws6455_conn *c)
-{
-    if (!c->pong_pending || c->close_sent || !pong_fits(c, c->pong_len))
-        return;
-    if (ws6455__queue_frame(c, WS6455_OP_PONG, 1, c->pong, c->pong_len) == WS6455_OK)
-        c->pong_pending = 0;
+    if (may_write_through(c)) {
+        size_t hlen = ws6455_frame_header_size(n, 0);
+        if (n > c->ctx->cfg.max_output_buffer - hlen || hlen > c->ctx->cfg.max_output_buffer)
+            return WS6455_ERR_TOO_BIG_TO_SEND;
+        return send_through(c, opcode, fin, p, n);
+    }
+    return ws6455__queue_frame(c, opcode, fin, p, n);
 }
 
 /* ------------------------------------------------------------ API */
-
-static int can_send(const ws6455_conn *c)
-{
-    if (c->error)
-        return c->error;
-    if (c->state != WS6455_STATE_OPEN || c->close_sent)
-        return WS6455_ERR_INVALID_STATE;
-    return WS6455_OK;
-}
 
 static int send_message(ws6455_conn *c, int opcode, const void *p, size_t n)
 {
@@ -105,7 +109,8 @@ static int send_message(ws6455_conn *c, int opcode, const void *p, size_t n)
         return WS6455_ERR_INVALID_STATE;
     if (opcode == WS6455_OP_TEXT && !ws6455_utf8_valid(p, n))
         return WS6455_ERR_UTF8;
-    return ws6455__queue_frame(c, opcode, 1, p, n);
+    rc = send_data_frame(c, opcode, 1, p, n);
+    return ws6455__leave(c, rc);
 }
 
 int ws6455_send_text(ws6455_conn *c, const char *s, size_t n)
@@ -138,12 +143,13 @@ int ws6455_send_fragment(ws6455_conn *c, int opcode, const void *p, size_t n, in
     if (kind == WS6455_OP_TEXT &&
         (ws6455_utf8_update(&v, p, n, NULL) < 0 || (fin && ws6455_utf8_finish(&v) < 0)))
         return WS6455_ERR_UTF8;
-    rc = ws6455__queue_frame(c, opcode, fin, p, n);
-    if (rc < 0)
-        return rc; /* nothing changed: the caller may retry the same piece */
-    c->tx_utf8 = v;
-    c->tx_frag_opcode = fin ? 0 : (uint8_t)kind;
-    return WS6455_OK;
+    rc = send_data_frame(c, opcode, fin, p, n);
+    if (rc == WS6455_OK) {
+        c->tx_utf8 = v;
+        c->tx_frag_opcode = fin ? 0 : (uint8_t)kind;
+    }
+    /* A refused piece changed nothing: the caller may retry it. */
+    return ws6455__leave(c, rc);
 }
 
 static int send_control(ws6455_conn *c, int opcode, const void *p, size_t n)
@@ -151,7 +157,9 @@ static int send_control(ws6455_conn *c, int opcode, const void *p, size_t n)
     if (!c || (!p && n) || n > WS6455_MAX_CONTROL_PAYLOAD)
         return WS6455_ERR_INVALID_ARGUMENT;
     int rc = can_send(c);
-    return rc < 0 ? rc : ws6455__queue_frame(c, opcode, 1, p, n);
+    if (rc < 0)
+        return rc;
+    return ws6455__leave(c, ws6455__queue_frame(c, opcode, 1, p, n));
 }
 
 int ws6455_ping(ws6455_conn *c, const void *p, size_t n)
@@ -172,39 +180,82 @@ int ws6455_close(ws6455_conn *c, unsigned code, const char *reason, size_t n)
         return WS6455_ERR_INVALID_ARGUMENT;
     if (n && !ws6455_utf8_valid((const uint8_t *)reason, n))
         return WS6455_ERR_UTF8;
-    if (c->error)
-        return c->error;
-    /* Open: we start the handshake. Closing after the peer's close with the
-     * automatic reply off: this is our answer. */
-    int answering = c->close_received && !c->close_sent;
-    if (c->close_sent || (c->state != WS6455_STATE_OPEN && !answering))
+    if (c->state == WS6455_STATE_CONNECTING)
         return WS6455_ERR_INVALID_STATE;
+    /* Open: we start the handshake. After the peer's close with the
+     * automatic reply off: this is our answer. */
+    int answering = c->close_received && !c->close_sent && c->state == WS6455_STATE_CLOSING;
+    if (c->error || c->close_sent || (c->state != WS6455_STATE_OPEN && !answering))
+        return WS6455_ERR_CLOSED;
     int rc = ws6455__queue_close(c, code, reason, n);
+    if (rc == WS6455_OK) {
+        if (answering) {
+            ws6455__enter_closed(c, 0);
+        } else {
+            c->state = WS6455_STATE_CLOSING;
+            c->stamp = c->now;
+        }
+    }
+    return ws6455__leave(c, rc);
+}
+
+int ws6455_send_message(ws6455_conn *c, ws6455_message *m)
+{
+    if (!c || !m)
+        return WS6455_ERR_INVALID_ARGUMENT;
+    int rc = can_send(c);
     if (rc < 0)
         return rc;
-    c->state = answering ? WS6455_STATE_CLOSED : WS6455_STATE_CLOSING;
-    return WS6455_OK;
+    if (c->tx_frag_opcode)
+        return WS6455_ERR_INVALID_STATE;
+    if (c->ctx->cfg.role == WS6455_ROLE_CLIENT || may_write_through(c)) {
+        /* A client masks with a fresh key: the payload is copied. */
+        rc = send_data_frame(c, m->opcode, 1, m->payload, m->payload_len);
+        return ws6455__leave(c, rc);
+    }
+    size_t total = ws6455__message_frame_len(m);
+    size_t max = c->ctx->cfg.max_output_buffer;
+    if (total > max)
+        return WS6455_ERR_TOO_BIG_TO_SEND;
+    if (c->out.len > max - total)
+        return WS6455_ERR_WOULD_EXCEED_LIMIT;
+    int was_empty = c->out.len == 0;
+    rc = ws6455__outq_push_message(&c->out, c->ctx, m);
+    if (rc == WS6455_OK)
+        ws6455__output_added(c, was_empty);
+    return ws6455__leave(c, rc);
 }
 
 /* ------------------------------------------------------------ output */
 
 size_t ws6455_conn_pending(ws6455_conn *c, const uint8_t **out)
 {
-    *out = c->out.data ? c->out.data + c->out.off : (const uint8_t *)"";
-    return c->out.len;
+    return ws6455__outq_peek(&c->out, out);
 }
 
-void ws6455_conn_consume(ws6455_conn *c, size_t n)
+size_t ws6455_conn_pending_iov(ws6455_conn *c, ws6455_iovec *iov, size_t max, size_t *total)
 {
-    if (n > c->out.len)
-        n = c->out.len;
-    ws6455__buf_consume(&c->out, n);
-    flush_kept_pong(c);
+    if (!c || (!iov && max)) {
+        if (total)
+            *total = 0;
+        return 0;
+    }
+    return ws6455__outq_peek_iov(&c->out, iov, max, total);
+}
+
+int ws6455_conn_consume(ws6455_conn *c, size_t n)
+{
+    if (!c)
+        return WS6455_ERR_INVALID_ARGUMENT;
+    if (c->in_callback)
+        return WS6455_ERR_INVALID_STATE;
+    ws6455__output_consumed(c, n);
+    return ws6455__leave(c, WS6455_OK);
 }
 
 size_t ws6455_conn_buffered_amount(const ws6455_conn *c)
 {
-    return c->out.len + (c->pong_pending ? 2u + c->pong_len : 0u);
+    return c->out.len + (c->aux && c->aux->pong_pending ? 2u + c->aux->pong_len : 0u);
 }
 
 int ws6455_conn_should_close_socket(const ws6455_conn *c)

@@ -1040,6 +1040,55 @@ static void test_mask_guard_page(void **state)
     }
 }
 
+
+/* The one-call codec: a whole frame decoded and unmasked in place. */
+static void test_decode_unmask_whole_frame(void **state)
+{
+    (void)state;
+    /* RFC 6455 5.7: a masked "Hello" from a client, then one more byte */
+    uint8_t buf[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58, 0x00};
+    ws6455_frame_header h;
+    uint8_t *payload = NULL;
+    uint64_t size;
+    for (size_t n = 0; n < 11; n++) { /* every prefix: more is needed, nothing touched */
+        uint8_t copy[sizeof buf];
+        memcpy(copy, buf, sizeof buf);
+        assert_int_equal(ws6455_frame_decode_unmask(copy, n, WS6455_ROLE_SERVER, 0, 0, &h,
+                                                    &payload, &size),
+                         0);
+        assert_true(size == (n >= 6 ? 11u : 0u));
+        assert_memory_equal(copy, buf, sizeof buf);
+    }
+    assert_int_equal(ws6455_frame_decode_unmask(buf, sizeof buf, WS6455_ROLE_SERVER, 0, 0, &h,
+                                                &payload, &size),
+                     1);
+    assert_true(size == 11);
+    assert_ptr_equal(payload, buf + 6);
+    assert_memory_equal(payload, "Hello", 5);
+    assert_int_equal(h.opcode, WS6455_OP_TEXT);
+    assert_true(h.payload_len == 5);
+    /* rule violations as ws6455_frame_decode */
+    uint8_t unmasked[] = {0x81, 0x05, 'H', 'e', 'l', 'l', 'o'};
+    assert_int_equal(ws6455_frame_decode_unmask(unmasked, sizeof unmasked, WS6455_ROLE_SERVER, 0,
+                                                0, &h, &payload, &size),
+                     WS6455_ERR_MASK_REQUIRED);
+    assert_true(size == 0);
+    assert_int_equal(ws6455_frame_decode_unmask(unmasked, sizeof unmasked, WS6455_ROLE_CLIENT, 0,
+                                                0, &h, &payload, &size),
+                     1);
+    assert_memory_equal(payload, "Hello", 5);
+    uint8_t rsv[] = {0xc1, 0x00};
+    assert_int_equal(ws6455_frame_decode_unmask(rsv, 2, WS6455_ROLE_CLIENT, 0, 0, &h, &payload,
+                                                &size),
+                     WS6455_ERR_RSV_BITS);
+    assert_int_equal(ws6455_frame_decode_unmask(rsv, 2, WS6455_ROLE_CLIENT, WS6455_RSV1, 0, &h,
+                                                &payload, &size),
+                     1);
+    assert_int_equal(ws6455_frame_decode_unmask(NULL, 0, WS6455_ROLE_CLIENT, 0, 0, &h, &payload,
+                                                &size),
+                     0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1068,6 +1117,7 @@ int main(void)
         cmocka_unit_test(test_mask_long_random),
         cmocka_unit_test(test_mask_in_pieces),
         cmocka_unit_test(test_mask_guard_page),
+        cmocka_unit_test(test_decode_unmask_whole_frame),
     };
     return cmocka_run_group_tests_name("frame", tests, NULL, NULL);
 }

@@ -1058,10 +1058,13 @@ static void test_set_parsed_valid_and_copied(void **state)
         h[i].value_len = strlen(values[i]);
     }
     ws6455__hs_server *s = ws6455__hs_server_new(NULL, NULL);
-    assert_int_equal(ws6455__hs_server_set_parsed(s, method, 3, target, 9, h, 6), 1);
+    char version[] = "HTTP/1.1";
+    ws6455_http_request req = {method, 3, target, 9, version, 8, h, 6};
+    assert_int_equal(ws6455__hs_server_set_parsed(s, &req), 1);
     /* The caller's strings need not outlive the call. */
     memset(method, 'X', sizeof method);
     memset(target, 'X', sizeof target);
+    memset(version, 'X', sizeof version);
     memset(names, 'X', sizeof names);
     memset(values, 'X', sizeof values);
     const ws6455_request *r = ws6455__hs_server_request(s);
@@ -1078,18 +1081,26 @@ static void test_set_parsed_valid_and_copied(void **state)
     assert_buf_equals(&out, LIT(rfc_response));
     ws6455__buf_free(&out, &a);
     /* It is a one-shot. */
-    assert_int_equal(ws6455__hs_server_set_parsed(s, "GET", 3, "/", 1, NULL, 0),
-                     WS6455_ERR_INVALID_STATE);
+    ws6455_http_request again = {"GET", 3, "/", 1, "HTTP/1.1", 8, NULL, 0};
+    assert_int_equal(ws6455__hs_server_set_parsed(s, &again), WS6455_ERR_INVALID_STATE);
     ws6455__hs_server_free(s);
+}
+
+static int set_parsed_version(const char *method, const char *target, const char *version,
+                              const ws6455_header *h, size_t n, const ws6455__hs_limits *lim)
+{
+    ws6455__hs_server *s = ws6455__hs_server_new(NULL, lim);
+    ws6455_http_request req = {method, strlen(method), target, strlen(target),
+                               version, strlen(version), h, n};
+    int rc = ws6455__hs_server_set_parsed(s, &req);
+    ws6455__hs_server_free(s);
+    return rc;
 }
 
 static int set_parsed_result(const char *method, const char *target, const ws6455_header *h,
                              size_t n, const ws6455__hs_limits *lim)
 {
-    ws6455__hs_server *s = ws6455__hs_server_new(NULL, lim);
-    int rc = ws6455__hs_server_set_parsed(s, method, strlen(method), target, strlen(target), h, n);
-    ws6455__hs_server_free(s);
-    return rc;
+    return set_parsed_version(method, target, "HTTP/1.1", h, n, lim);
 }
 
 #define H(n, v) {n, sizeof(n) - 1, v, sizeof(v) - 1}
@@ -1123,11 +1134,70 @@ static void test_set_parsed_rules(void **state)
     good[5] = te;
     assert_int_equal(set_parsed_result("GET", "/", good, 6, NULL), WS6455_ERR_HS_BODY);
     ws6455__hs_server *s = ws6455__hs_server_new(NULL, NULL);
-    assert_int_equal(ws6455__hs_server_set_parsed(s, NULL, 3, "/", 1, good, 5),
-                     WS6455_ERR_INVALID_ARGUMENT);
-    assert_int_equal(ws6455__hs_server_set_parsed(s, "GET", 3, "/", 1, NULL, 5),
-                     WS6455_ERR_INVALID_ARGUMENT);
+    ws6455_http_request no_method = {NULL, 3, "/", 1, "HTTP/1.1", 8, good, 5};
+    assert_int_equal(ws6455__hs_server_set_parsed(s, &no_method), WS6455_ERR_INVALID_ARGUMENT);
+    ws6455_http_request no_headers = {"GET", 3, "/", 1, "HTTP/1.1", 8, NULL, 5};
+    assert_int_equal(ws6455__hs_server_set_parsed(s, &no_headers), WS6455_ERR_INVALID_ARGUMENT);
+    ws6455_http_request no_version = {"GET", 3, "/", 1, NULL, 8, good, 5};
+    assert_int_equal(ws6455__hs_server_set_parsed(s, &no_version), WS6455_ERR_INVALID_ARGUMENT);
+    assert_int_equal(ws6455__hs_server_set_parsed(s, NULL), WS6455_ERR_INVALID_ARGUMENT);
     ws6455__hs_server_free(s);
+}
+
+/* The embedding path checks the HTTP version as the library's own parser
+ * does (RFC 6455 4.1: 1.1 or later; RFC 7230 2.6: HTTP/DIGIT.DIGIT). */
+static void test_set_parsed_http_version(void **state)
+{
+    (void)state;
+    ws6455_header good[] = {H("Host", "h"), H("Upgrade", "websocket"),
+                            H("Connection", "Upgrade"),
+                            H("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                            H("Sec-WebSocket-Version", "13")};
+    assert_int_equal(set_parsed_version("GET", "/", "HTTP/1.1", good, 5, NULL), 1);
+    /* A higher minor version is processed as 1.1 (RFC 7230 2.6). */
+    assert_int_equal(set_parsed_version("GET", "/", "HTTP/1.2", good, 5, NULL), 1);
+    assert_int_equal(set_parsed_version("GET", "/", "HTTP/1.0", good, 5, NULL),
+                     WS6455_ERR_HS_VERSION);
+    assert_int_equal(set_parsed_version("GET", "/", "HTTP/0.9", good, 5, NULL),
+                     WS6455_ERR_HS_VERSION);
+    const char *malformed[] = {"HTTP/1.x", "HTTP/1", "HTTP/1.10", "http/1.1", "HTTP/11",
+                               "", "HTTP/1.1 ", "HTTPS/1.1", "HTTP/a.1"};
+    for (size_t i = 0; i < sizeof malformed / sizeof *malformed; i++)
+        assert_int_equal(set_parsed_version("GET", "/", malformed[i], good, 5, NULL),
+                         WS6455_ERR_HS_MALFORMED);
+    /* The method is checked first, as on the wire (405 before 400). */
+    assert_int_equal(set_parsed_version("POST", "/", "HTTP/1.0", good, 5, NULL),
+                     WS6455_ERR_HS_METHOD);
+}
+
+/* Host values (RFC 7230 5.4, RFC 3986 3.2.2), on both paths. */
+static int host_result(const char *host, size_t len)
+{
+    ws6455_header h[] = {{"Host", 4, host, len}, H("Upgrade", "websocket"),
+                         H("Connection", "Upgrade"),
+                         H("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                         H("Sec-WebSocket-Version", "13")};
+    return set_parsed_result("GET", "/", h, 5, NULL);
+}
+
+static void test_host_syntax(void **state)
+{
+    (void)state;
+    const char *ok[] = {"h", "example.com", "example.com:8080", "127.0.0.1", "127.0.0.1:80",
+                        "[::1]", "[::1]:9001", "[2001:db8::7]:443", "a-b_c~d.e",
+                        "xn--bcher-kva.example", "h:", "%41bc", "[v1.fe80::a+en1]",
+                        "sub!$&'()*+,;=delims"};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        assert_int_equal(host_result(ok[i], strlen(ok[i])), 1);
+    const char *bad[] = {"a b",          "a\tb",         "ex\xc3\xa9mple.com", "\x80",
+                         "h:80:80",      "h:8o",         "h:123456",         "[::1",
+                         "[]",           "[::1]x",       "[::g]",            ":80",
+                         "a/b",          "a?b",          "a#b",              "user@host",
+                         "%4",           "%zz",          "a\"b",             "[::1]:x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (host_result(bad[i], strlen(bad[i])) != WS6455_ERR_HS_HOST)
+            fail_msg("accepted Host \"%s\"", bad[i]);
+    assert_int_equal(host_result("a\0b", 3), WS6455_ERR_HS_MALFORMED);
 }
 
 /* ------------------------------------------------------------------ *
@@ -1718,6 +1788,8 @@ int main(void)
         cmocka_unit_test(test_respond_refuses_bad_replies),
         cmocka_unit_test(test_set_parsed_valid_and_copied),
         cmocka_unit_test(test_set_parsed_rules),
+        cmocka_unit_test(test_set_parsed_http_version),
+        cmocka_unit_test(test_host_syntax),
         cmocka_unit_test(test_fixture_chromium),
         cmocka_unit_test(test_fixture_firefox),
         cmocka_unit_test(test_fixture_node_ws),

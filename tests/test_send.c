@@ -142,10 +142,10 @@ static void test_nothing_after_our_close(void **state)
     ws6455_conn *c = open_conn(WS6455_ROLE_SERVER, 0);
     assert_int_equal(ws6455_close(c, 0, NULL, 0), 0);
     expect_out(c, "88 00");
-    assert_int_equal(ws6455_send_text(c, "x", 1), WS6455_ERR_INVALID_STATE);
-    assert_int_equal(ws6455_send_binary(c, "x", 1), WS6455_ERR_INVALID_STATE);
-    assert_int_equal(ws6455_ping(c, "x", 1), WS6455_ERR_INVALID_STATE);
-    assert_int_equal(ws6455_close(c, 1000, NULL, 0), WS6455_ERR_INVALID_STATE);
+    assert_int_equal(ws6455_send_text(c, "x", 1), WS6455_ERR_CLOSED);
+    assert_int_equal(ws6455_send_binary(c, "x", 1), WS6455_ERR_CLOSED);
+    assert_int_equal(ws6455_ping(c, "x", 1), WS6455_ERR_CLOSED);
+    assert_int_equal(ws6455_close(c, 1000, NULL, 0), WS6455_ERR_CLOSED);
     /* the peer's reply completes the handshake; its code is reported */
     uint8_t in[16];
     static const uint8_t m[4] = {1, 2, 3, 4};
@@ -196,13 +196,282 @@ static void test_ping_flood_while_peer_never_reads_stays_bounded(void **state)
     }
     /* the kept pong answers the latest ping once the peer reads */
     const uint8_t *p;
-    size_t n = ws6455_conn_pending(c, &p);
-    ws6455_conn_consume(c, n);
+    size_t n = ws6455_conn_buffered_amount(c) - (2 + 125);
+    while (n) { /* what was queued, run by run; the kept pong then follows */
+        size_t k = ws6455_conn_pending(c, &p);
+        k = k < n ? k : n;
+        ws6455_conn_consume(c, k);
+        n -= k;
+    }
     n = ws6455_conn_pending(c, &p);
     assert_int_equal(n, 2 + 125);
     assert_int_equal(p[0], 0x8a);
     assert_int_equal(p[2], (uint8_t)99999);
     tu_convo_free(&t);
+}
+
+
+/* Every send after the peer's close, a failure or an abort says CLOSED
+ * (not INVALID_STATE): nothing more can be sent, do not retry. */
+static void test_sends_after_the_end_say_closed(void **state)
+{
+    (void)state;
+    for (int how = 0; how < 3; how++) {
+        ws6455_conn *c = open_conn(WS6455_ROLE_SERVER, 0);
+        uint8_t in[16];
+        static const uint8_t m[4] = {1, 2, 3, 4};
+        size_t n;
+        if (how == 0) {
+            n = tu_frame(in, 1, WS6455_OP_CLOSE, "", 0, m);
+            ws6455_conn_recv(c, in, n, NULL);
+        } else if (how == 1) {
+            n = tu_frame(in, 1, WS6455_OP_TEXT, "\xc0", 1, m);
+            ws6455_conn_recv(c, in, n, NULL);
+        } else {
+            ws6455_conn_abort(c);
+        }
+        assert_int_equal(ws6455_send_text(c, "x", 1), WS6455_ERR_CLOSED);
+        assert_int_equal(ws6455_send_binary(c, "x", 1), WS6455_ERR_CLOSED);
+        assert_int_equal(ws6455_send_fragment(c, WS6455_OP_TEXT, "x", 1, 1), WS6455_ERR_CLOSED);
+        assert_int_equal(ws6455_ping(c, "x", 1), WS6455_ERR_CLOSED);
+        assert_int_equal(ws6455_pong(c, "x", 1), WS6455_ERR_CLOSED);
+        assert_int_equal(ws6455_close(c, 1000, NULL, 0), WS6455_ERR_CLOSED);
+        tu_convo_free(&t);
+    }
+    /* Not open yet is a different mistake. */
+    tu_convo_init(&t);
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+    t.c = ws6455_conn_new(&cfg, NULL, NULL);
+    assert_int_equal(ws6455_send_text(t.c, "x", 1), WS6455_ERR_INVALID_STATE);
+    assert_int_equal(ws6455_close(t.c, 1000, NULL, 0), WS6455_ERR_INVALID_STATE);
+    tu_convo_free(&t);
+}
+
+/* A frame that can never fit max_output_buffer gets its own error; one that
+ * does not fit now is WOULD_EXCEED_LIMIT and fits after a drain. */
+static void test_too_big_to_send_versus_would_exceed(void **state)
+{
+    (void)state;
+    ws6455_conn *c = open_conn(WS6455_ROLE_SERVER, 1000);
+    static uint8_t big[2000];
+    assert_int_equal(ws6455_send_binary(c, big, 999), WS6455_ERR_TOO_BIG_TO_SEND); /* 4+999 */
+    assert_int_equal(ws6455_send_binary(c, big, 996), 0);                          /* exactly */
+    assert_int_equal(ws6455_send_binary(c, big, 1), WS6455_ERR_WOULD_EXCEED_LIMIT);
+    assert_int_equal(ws6455_send_fragment(c, WS6455_OP_BINARY, big, 2000, 0),
+                     WS6455_ERR_TOO_BIG_TO_SEND);
+    ws6455_message *m = ws6455_message_new(NULL, WS6455_OP_BINARY, big, 2000);
+    assert_int_equal(ws6455_send_message(c, m), WS6455_ERR_TOO_BIG_TO_SEND);
+    ws6455_message_free(m);
+    const uint8_t *p;
+    while (ws6455_conn_pending(c, &p))
+        ws6455_conn_consume(c, ws6455_conn_pending(c, &p));
+    assert_int_equal(ws6455_send_binary(c, big, 1), 0);
+    assert_string_equal(ws6455_errname(WS6455_ERR_TOO_BIG_TO_SEND), "TOO_BIG_TO_SEND");
+    tu_convo_free(&t);
+}
+
+/* Output stays where it is: a pointer handed out by pending() is valid and
+ * unchanged, whatever is queued after it, until consumed. */
+static void test_pending_output_never_moves(void **state)
+{
+    (void)state;
+    ws6455_conn *c = open_conn(WS6455_ROLE_SERVER, 0);
+    assert_int_equal(ws6455_send_text(c, "hello", 5), 0);
+    const uint8_t *first;
+    size_t n = ws6455_conn_pending(c, &first);
+    assert_int_equal(n, 7);
+    uint8_t copy[7];
+    memcpy(copy, first, 7);
+    static uint8_t mib[1u << 20];
+    memset(mib, 'z', sizeof mib);
+    assert_int_equal(ws6455_send_binary(c, mib, sizeof mib), 0);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(ws6455_send_text(c, "more", 4), 0);
+    const uint8_t *again;
+    assert_true(ws6455_conn_pending(c, &again) >= 7);
+    assert_ptr_equal(again, first);
+    assert_memory_equal(first, copy, 7);
+    /* a partial consume keeps the rest at its address too */
+    ws6455_conn_consume(c, 3);
+    assert_true(ws6455_conn_pending(c, &again) >= 4);
+    assert_ptr_equal(again, first + 3);
+    /* everything comes out in order, run by run */
+    size_t total = 0;
+    int saw_big = 0;
+    while ((n = ws6455_conn_pending(c, &again)) > 0) {
+        if (n > 65536)
+            saw_big = 1;
+        total += n;
+        ws6455_conn_consume(c, n);
+    }
+    assert_int_equal(total, 4 + 10 + sizeof mib + 100 * 6);
+    assert_true(saw_big); /* the big frame is not cut into small pieces */
+    tu_convo_free(&t);
+}
+
+/* The gather form lists the same bytes as successive pending() calls. */
+static void test_pending_iov_matches_pending(void **state)
+{
+    (void)state;
+    ws6455_conn *c = open_conn(WS6455_ROLE_SERVER, 0);
+    static uint8_t payload[20000];
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)i;
+    ws6455_message *m = ws6455_message_wrap(NULL, WS6455_OP_BINARY, payload, 3000, NULL, NULL);
+    assert_int_equal(ws6455_send_text(c, "a", 1), 0);
+    assert_int_equal(ws6455_send_binary(c, payload, 20000), 0);
+    assert_int_equal(ws6455_send_message(c, m), 0);
+    assert_int_equal(ws6455_send_text(c, "z", 1), 0);
+    ws6455_message_free(m);
+    ws6455_iovec iov[16];
+    size_t total;
+    size_t k = ws6455_conn_pending_iov(c, iov, 16, &total);
+    assert_int_equal(total, ws6455_conn_buffered_amount(c));
+    assert_true(k >= 4);
+    uint8_t *flat = malloc(total);
+    size_t off = 0;
+    for (size_t i = 0; i < k; i++) {
+        memcpy(flat + off, iov[i].base, iov[i].len);
+        off += iov[i].len;
+    }
+    /* a short array lists a prefix */
+    size_t part;
+    assert_int_equal(ws6455_conn_pending_iov(c, iov, 2, &part), 2);
+    assert_true(part < total);
+    /* the same bytes through pending()/consume() */
+    off = 0;
+    const uint8_t *p;
+    size_t n;
+    while ((n = ws6455_conn_pending(c, &p)) > 0) {
+        assert_memory_equal(p, flat + off, n);
+        off += n;
+        ws6455_conn_consume(c, n);
+    }
+    assert_int_equal(off, total);
+    assert_int_equal(ws6455_conn_pending_iov(c, iov, 16, &total), 0);
+    assert_int_equal(total, 0);
+    free(flat);
+    tu_convo_free(&t);
+}
+
+/* on_output when the queue goes from empty to non-empty, whatever queued it;
+ * on_drain when it empties. */
+static void test_on_output_and_on_drain(void **state)
+{
+    (void)state;
+    ws6455_conn *c = open_conn(WS6455_ROLE_SERVER, 0);
+    assert_int_equal(t.outputs, 0);
+    ws6455_send_text(c, "a", 1);
+    assert_int_equal(t.outputs, 1);
+    ws6455_send_text(c, "b", 1); /* already non-empty: no call */
+    ws6455_ping(c, NULL, 0);
+    assert_int_equal(t.outputs, 1);
+    const uint8_t *p;
+    ws6455_conn_consume(c, 1);
+    assert_int_equal(t.drains, 0);
+    while (ws6455_conn_pending(c, &p))
+        ws6455_conn_consume(c, ws6455_conn_pending(c, &p));
+    assert_int_equal(t.drains, 1);
+    ws6455_conn_consume(c, 5); /* nothing queued: no second drain */
+    assert_int_equal(t.drains, 1);
+    /* an automatic pong */
+    uint8_t in[32];
+    static const uint8_t m[4] = {1, 2, 3, 4};
+    size_t n = tu_frame(in, 1, WS6455_OP_PING, "hi", 2, m);
+    ws6455_conn_recv(c, in, n, NULL);
+    assert_int_equal(t.outputs, 2);
+    ws6455_conn_consume(c, ws6455_conn_pending(c, &p));
+    assert_int_equal(t.drains, 2);
+    /* the automatic close reply */
+    n = tu_frame(in, 1, WS6455_OP_CLOSE, "\x03\xe8", 2, m);
+    ws6455_conn_recv(c, in, n, NULL);
+    assert_int_equal(t.outputs, 3);
+    tu_convo_free(&t);
+}
+
+/* A keepalive ping and a handshake response call on_output too. */
+static void test_on_output_for_ping_and_handshake(void **state)
+{
+    (void)state;
+    tu_convo_init(&t);
+    ws6455_callbacks cb;
+    tu_convo_callbacks(&cb);
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+    cfg.ping_interval_ms = 10;
+    t.c = ws6455_conn_new(&cfg, &cb, &t);
+    ws6455_conn_tick(t.c, 0);
+    uint8_t req[] = "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    assert_int_equal(ws6455_conn_recv(t.c, req, sizeof req - 1, NULL), 0);
+    assert_int_equal(t.outputs, 1);
+    const uint8_t *p;
+    while (ws6455_conn_pending(t.c, &p))
+        ws6455_conn_consume(t.c, ws6455_conn_pending(t.c, &p));
+    assert_int_equal(t.drains, 1);
+    ws6455_conn_tick(t.c, 10);
+    assert_int_equal(t.outputs, 2);
+    assert_int_equal(ws6455_conn_pending(t.c, &p), 2);
+    assert_memory_equal(p, "\x89\x00", 2);
+    tu_convo_free(&t);
+}
+
+static void drain_sends_more(ws6455_conn *c, void *u)
+{
+    int *left = u;
+    if (*left > 0) {
+        (*left)--;
+        assert_int_equal(ws6455_send_text(c, "again", 5), 0);
+    }
+}
+
+/* Producing from on_drain, as with Node's 'drain'. */
+static void test_send_from_on_drain(void **state)
+{
+    (void)state;
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+    cfg.flags = WS6455_SKIP_HANDSHAKE;
+    ws6455_callbacks cb;
+    ws6455_callbacks_init(&cb);
+    cb.on_drain = drain_sends_more;
+    int left = 3;
+    ws6455_conn *c = ws6455_conn_new(&cfg, &cb, &left);
+    assert_int_equal(ws6455_send_text(c, "first", 5), 0);
+    const uint8_t *p;
+    int frames = 0;
+    size_t n;
+    while ((n = ws6455_conn_pending(c, &p)) > 0) {
+        assert_int_equal(p[0], 0x81);
+        frames++;
+        assert_int_equal(ws6455_conn_consume(c, n), 0);
+    }
+    assert_int_equal(frames, 4);
+    assert_int_equal(left, 0);
+    ws6455_conn_free(c);
+}
+
+static void free_on_drain(ws6455_conn *c, void *u)
+{
+    (void)u;
+    ws6455_conn_free(c);
+}
+
+/* Freeing from on_drain is deferred to the end of ws6455_conn_consume. */
+static void test_free_from_on_drain(void **state)
+{
+    (void)state;
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+    cfg.flags = WS6455_SKIP_HANDSHAKE;
+    ws6455_callbacks cb;
+    ws6455_callbacks_init(&cb);
+    cb.on_drain = free_on_drain;
+    ws6455_conn *c = ws6455_conn_new(&cfg, &cb, NULL);
+    ws6455_send_text(c, "x", 1);
+    const uint8_t *p;
+    assert_int_equal(ws6455_conn_consume(c, ws6455_conn_pending(c, &p)), WS6455_ERR_CLOSED);
 }
 
 int main(void)
@@ -216,6 +485,14 @@ int main(void)
         cmocka_unit_test(test_nothing_after_our_close),
         cmocka_unit_test(test_backpressure_limit_all_or_nothing),
         cmocka_unit_test(test_ping_flood_while_peer_never_reads_stays_bounded),
+        cmocka_unit_test(test_sends_after_the_end_say_closed),
+        cmocka_unit_test(test_too_big_to_send_versus_would_exceed),
+        cmocka_unit_test(test_pending_output_never_moves),
+        cmocka_unit_test(test_pending_iov_matches_pending),
+        cmocka_unit_test(test_on_output_and_on_drain),
+        cmocka_unit_test(test_on_output_for_ping_and_handshake),
+        cmocka_unit_test(test_send_from_on_drain),
+        cmocka_unit_test(test_free_from_on_drain),
     };
     return cmocka_run_group_tests_name("send", tests, NULL, NULL);
 }

@@ -99,11 +99,24 @@ static void ev_pong(ws6455_conn *c, const uint8_t *p, size_t n, void *u)
     tu_logf(t, "\n");
 }
 
+static void ev_output(ws6455_conn *c, void *u)
+{
+    assert_true(ws6455_conn_wants_write(c));
+    ((tu_convo *)u)->outputs++;
+}
+
+static void ev_drain(ws6455_conn *c, void *u)
+{
+    assert_false(ws6455_conn_wants_write(c));
+    ((tu_convo *)u)->drains++;
+}
+
 static void ev_close(ws6455_conn *c, int code, const char *reason, size_t n, void *u)
 {
-    (void)c;
     tu_convo *t = u;
     t->events++;
+    t->closes++;
+    t->clean_at_close = ws6455_conn_was_clean(c);
     tu_logf(t, "close %d", code);
     log_payload(t, (const uint8_t *)reason, n);
     tu_logf(t, "\n");
@@ -158,7 +171,7 @@ static ptrdiff_t io_write(void *u, const uint8_t *buf, size_t len)
 
 void tu_convo_callbacks(ws6455_callbacks *cb)
 {
-    memset(cb, 0, sizeof *cb);
+    ws6455_callbacks_init(cb);
     cb->read = io_read;
     cb->write = io_write;
     cb->random = det_random;
@@ -169,6 +182,8 @@ void tu_convo_callbacks(ws6455_callbacks *cb)
     cb->on_pong = ev_pong;
     cb->on_close = ev_close;
     cb->on_error = ev_error;
+    cb->on_output = ev_output;
+    cb->on_drain = ev_drain;
 }
 
 void tu_convo_init(tu_convo *t)

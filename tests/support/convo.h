@@ -31,6 +31,9 @@ typedef struct tu_convo {
     void (*on_message_hook)(struct tu_convo *t, int opcode, const uint8_t *p, size_t n);
     void (*on_close_hook)(struct tu_convo *t, int code);
     int events;
+    int outputs, drains;   /* on_output / on_drain calls (not logged) */
+    int closes;            /* on_close calls */
+    int clean_at_close;    /* ws6455_conn_was_clean() inside on_close */
     uint8_t rand_byte;
 } tu_convo;
 

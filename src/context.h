@@ -1,0 +1,65 @@
+/* Internal: the shared, read-only context of many connections (one event
+ * loop's worth): configuration, callbacks, allocator, and the buffers its
+ * connections borrow instead of owning — the read buffer of callback I/O,
+ * a pool of output chunks, a spare reassembly buffer, the random pool. */
+#ifndef WS6455_CONTEXT_H
+#define WS6455_CONTEXT_H
+
+#include "alloc.h"
+#include "ws6455.h"
+
+/* Bytes of OS randomness fetched at once for the default random source, so
+ * a client does not make a system call for every frame's mask. */
+#define WS6455__RANDOM_POOL 64
+
+/* Output chunks come in two pooled sizes: a small one for a queue's first
+ * bytes (most queues only ever hold a reply or two) and a large one once
+ * output piles up; a frame bigger than a large chunk gets a chunk of its
+ * own size. A chunk outlives a flush only in the context's pool (at most
+ * WS6455__POOL_MAX of each), so an idle connection holds none. */
+#define WS6455__POOL_MAX 32
+#define WS6455__CHUNK_SMALL 512
+#define WS6455__CHUNK_LARGE 8192
+
+typedef struct ws6455__chunk ws6455__chunk;
+
+struct ws6455_context {
+    ws6455_allocator alloc;
+    ws6455_callbacks cb;
+    ws6455_config cfg; /* strings and arrays point into `copied` */
+    void *copied;
+    size_t refs;       /* the creator's (until ws6455_context_free) + one per connection */
+
+    uint8_t *rbuf;     /* callback I/O read buffer, allocated on first use */
+    int reading;       /* a connection of this context is inside on_readable */
+
+    ws6455__chunk *pool_small; /* free chunks of the two standard sizes */
+    ws6455__chunk *pool_large;
+    size_t pool_small_count, pool_large_count;
+    ws6455__chunk *refs_pool; /* free small chunks for messages sent by reference */
+    size_t refs_pool_count;
+    uint8_t *spare;        /* a reassembly buffer kept for the next message */
+    size_t spare_cap;
+
+    uint8_t rand_left;
+    uint8_t has_creator_ref;
+    uint8_t rand_pool[WS6455__RANDOM_POOL];
+};
+
+/* Takes and drops a reference (the last drop frees). */
+void ws6455__context_ref(ws6455_context *ctx);
+void ws6455__context_unref(ws6455_context *ctx);
+
+/* Fills buf with randomness from the callback (given `user`) or the
+ * context's OS pool; each pooled byte is wiped once used. */
+int ws6455__context_random(ws6455_context *ctx, void *user, uint8_t *buf, size_t n);
+
+/* Borrows and returns a reassembly buffer of at least `need` bytes (the
+ * spare when it is big enough). */
+uint8_t *ws6455__context_take_spare(ws6455_context *ctx, size_t need, size_t *cap);
+void ws6455__context_give_spare(ws6455_context *ctx, uint8_t *p, size_t cap);
+
+/* Reads the OS random source (getrandom, else /dev/urandom). 0 or -1. */
+int ws6455__os_random(uint8_t *buf, size_t n);
+
+#endif

@@ -1,0 +1,262 @@
+/* The shared context: configuration copied once, connections created in
+ * it, reference counting, the buffers its connections borrow, and what an
+ * idle connection costs. */
+#include "convo.h"
+#include "outq.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A counting allocator: live bytes and calls. */
+typedef struct counting {
+    size_t live, peak, calls;
+} counting;
+
+typedef struct block {
+    size_t size;
+    max_align_t align;
+} block;
+
+static void *c_alloc(size_t n, void *u)
+{
+    counting *k = u;
+    k->calls++;
+    block *b = malloc(sizeof(block) + n);
+    if (!b)
+        return NULL;
+    b->size = n;
+    k->live += n;
+    if (k->live > k->peak)
+        k->peak = k->live;
+    return b + 1;
+}
+
+static void c_release(void *p, void *u)
+{
+    counting *k = u;
+    if (!p)
+        return;
+    block *b = (block *)p - 1;
+    k->live -= b->size;
+    free(b);
+}
+
+static void *c_resize(void *p, size_t n, void *u)
+{
+    void *q = c_alloc(n, u);
+    if (q && p) {
+        block *b = (block *)p - 1;
+        memcpy(q, p, b->size < n ? b->size : n);
+        c_release(p, u);
+    }
+    return q;
+}
+
+static const char REQUEST[] = "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+                              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                              "Sec-WebSocket-Version: 13\r\n\r\n";
+
+static void drain(ws6455_conn *c)
+{
+    const uint8_t *p;
+    size_t n;
+    while ((n = ws6455_conn_pending(c, &p)) > 0)
+        ws6455_conn_consume(c, n);
+}
+
+static ws6455_conn *open_in(ws6455_context *ctx)
+{
+    ws6455_conn *c = ws6455_conn_new_in(ctx, NULL);
+    assert_non_null(c);
+    uint8_t req[sizeof REQUEST];
+    memcpy(req, REQUEST, sizeof REQUEST);
+    assert_int_equal(ws6455_conn_recv(c, req, sizeof REQUEST - 1, NULL), 0);
+    assert_int_equal(ws6455_conn_state(c), WS6455_STATE_OPEN);
+    drain(c);
+    return c;
+}
+
+/* The documented bound (docs/engine.md): an idle OPEN server connection in
+ * a context — handshake done, output flushed — holds at most 256 bytes. */
+#define IDLE_CONN_BOUND 256
+
+static void test_idle_connection_costs_at_most_256_bytes(void **state)
+{
+    (void)state;
+    counting k = {0, 0, 0};
+    ws6455_allocator a = {c_alloc, c_resize, c_release, &k};
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+    cfg.allocator = &a;
+    ws6455_context *ctx = ws6455_context_new(&cfg, NULL);
+    ws6455_conn *warm = open_in(ctx); /* fills the context's pools */
+    enum { N = 1000 };
+    ws6455_conn **conns = malloc(N * sizeof *conns);
+    size_t before = k.live;
+    for (int i = 0; i < N; i++)
+        conns[i] = open_in(ctx);
+    size_t per_conn = (k.live - before) / N;
+    print_message("idle OPEN connection: %zu bytes held\n", per_conn);
+    assert_true(per_conn <= IDLE_CONN_BOUND);
+    /* traffic in between does not leave anything behind */
+    static const uint8_t m[4] = {1, 2, 3, 4};
+    for (int i = 0; i < N; i++) {
+        uint8_t in[64];
+        size_t n = tu_frame(in, 0, WS6455_OP_TEXT, "frag", 4, m);
+        n += tu_frame(in + n, 1, WS6455_OP_CONTINUATION, "ment", 4, m);
+        n += tu_frame(in + n, 1, WS6455_OP_PING, "p", 1, m);
+        assert_int_equal(ws6455_conn_recv(conns[i], in, n, NULL), 0);
+        assert_int_equal(ws6455_send_text(conns[i], "reply", 5), 0);
+        drain(conns[i]);
+    }
+    assert_true((k.live - before) / N <= IDLE_CONN_BOUND);
+    for (int i = 0; i < N; i++)
+        ws6455_conn_free(conns[i]);
+    ws6455_conn_free(warm);
+    ws6455_context_free(ctx);
+    assert_int_equal(k.live, 0);
+    free(conns);
+}
+
+/* In callback-I/O mode the read buffer is the context's: connections do
+ * not each own one. */
+static ptrdiff_t no_read(void *u, uint8_t *buf, size_t cap)
+{
+    (void)u;
+    (void)buf;
+    (void)cap;
+    return WS6455_IO_WOULD_BLOCK;
+}
+static ptrdiff_t no_write(void *u, const uint8_t *buf, size_t len)
+{
+    (void)u;
+    (void)buf;
+    return (ptrdiff_t)len;
+}
+
+static void test_callback_io_read_buffer_is_shared(void **state)
+{
+    (void)state;
+    counting k = {0, 0, 0};
+    ws6455_allocator a = {c_alloc, c_resize, c_release, &k};
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+    cfg.flags = WS6455_SKIP_HANDSHAKE;
+    cfg.allocator = &a;
+    ws6455_callbacks cb;
+    ws6455_callbacks_init(&cb);
+    cb.read = no_read;
+    cb.write = no_write;
+    ws6455_context *ctx = ws6455_context_new(&cfg, &cb);
+    ws6455_conn *first = ws6455_conn_new_in(ctx, NULL);
+    assert_int_equal(ws6455_conn_on_readable(first), 0);
+    size_t before = k.live;
+    enum { N = 100 };
+    ws6455_conn *c[N];
+    for (int i = 0; i < N; i++) {
+        c[i] = ws6455_conn_new_in(ctx, NULL);
+        assert_int_equal(ws6455_conn_on_readable(c[i]), 0);
+    }
+    assert_true((k.live - before) / N <= IDLE_CONN_BOUND);
+    for (int i = 0; i < N; i++)
+        ws6455_conn_free(c[i]);
+    ws6455_conn_free(first);
+    ws6455_context_free(ctx);
+    assert_int_equal(k.live, 0);
+}
+
+/* The context outlives ws6455_context_free while connections hold it, and
+ * its configuration is a copy. */
+static void test_context_refcounted_and_copied(void **state)
+{
+    (void)state;
+    counting k = {0, 0, 0};
+    ws6455_allocator a = {c_alloc, c_resize, c_release, &k};
+    char proto[] = "chat";
+    const char *protos[] = {proto};
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+    cfg.allocator = &a;
+    cfg.subprotocols = protos;
+    cfg.subprotocol_count = 1;
+    ws6455_context *ctx = ws6455_context_new(&cfg, NULL);
+    memset(proto, 'X', 4); /* the caller's strings may change */
+    cfg.max_frame_size = 1;
+    ws6455_conn *c = ws6455_conn_new_in(ctx, NULL);
+    assert_ptr_equal(ws6455_conn_context(c), ctx);
+    ws6455_context_free(ctx); /* c still holds it */
+    ws6455_context_free(NULL);
+    const char req_s[] = "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                         "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    uint8_t req[sizeof req_s];
+    memcpy(req, req_s, sizeof req_s);
+    assert_int_equal(ws6455_conn_recv(c, req, sizeof req_s - 1, NULL), 0);
+    assert_string_equal(ws6455_conn_subprotocol(c), "chat");
+    assert_true(k.live > 0);
+    ws6455_conn_free(c); /* the last reference: everything goes */
+    assert_int_equal(k.live, 0);
+}
+
+/* Creation errors. */
+static void test_context_new_errors(void **state)
+{
+    (void)state;
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_CLIENT);
+    int err;
+    const char *field;
+    assert_null(ws6455_context_new_err(&cfg, NULL, &err, &field));
+    assert_int_equal(err, WS6455_ERR_INVALID_ARGUMENT);
+    assert_string_equal(field, "host");
+    assert_null(ws6455_conn_new_in(NULL, NULL));
+    assert_null(ws6455_conn_new_in_err(NULL, NULL, &err));
+    assert_int_equal(err, WS6455_ERR_INVALID_ARGUMENT);
+    ws6455_context *ctx = ws6455_context_new(NULL, NULL); /* a default server */
+    assert_non_null(ctx);
+    ws6455_conn *c = ws6455_conn_new_in_err(ctx, NULL, &err);
+    assert_int_equal(err, WS6455_OK);
+    assert_int_equal(ws6455_conn_state(c), WS6455_STATE_CONNECTING);
+    ws6455_conn_free(c);
+    ws6455_context_free(ctx);
+}
+
+/* Client connections in one context each get their own key and masks from
+ * the context's random source. */
+static void test_clients_share_the_random_pool(void **state)
+{
+    (void)state;
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_CLIENT);
+    cfg.host = "example.com";
+    ws6455_context *ctx = ws6455_context_new(&cfg, NULL);
+    ws6455_conn *a = ws6455_conn_new_in(ctx, NULL);
+    ws6455_conn *b = ws6455_conn_new_in(ctx, NULL);
+    const uint8_t *pa, *pb;
+    size_t na = ws6455_conn_pending(a, &pa), nb = ws6455_conn_pending(b, &pb);
+    assert_int_equal(na, nb);
+    char ra[512] = {0}, rb[512] = {0};
+    assert_true(na < sizeof ra);
+    memcpy(ra, pa, na);
+    memcpy(rb, pb, nb);
+    const char *ka = strstr(ra, "Sec-WebSocket-Key: ");
+    const char *kb = strstr(rb, "Sec-WebSocket-Key: ");
+    assert_non_null(ka);
+    assert_non_null(kb);
+    assert_memory_not_equal(ka, kb, 19 + 24);
+    ws6455_conn_free(a);
+    ws6455_conn_free(b);
+    ws6455_context_free(ctx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_idle_connection_costs_at_most_256_bytes),
+        cmocka_unit_test(test_callback_io_read_buffer_is_shared),
+        cmocka_unit_test(test_context_refcounted_and_copied),
+        cmocka_unit_test(test_context_new_errors),
+        cmocka_unit_test(test_clients_share_the_random_pool),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
