@@ -107,6 +107,12 @@ static const char SWEEP_LUA[] =
     "end\n"
     "return dead\n";
 
+/* The scripts are loaded once per connection (SCRIPT LOAD) and run by
+ * their SHA-1 (EVALSHA), so each call carries 40 bytes instead of the
+ * script. The digest is computed here, with the library's SHA-1. */
+enum { SCRIPT_JOIN, SCRIPT_LEAVE, SCRIPT_SYNC, SCRIPT_SWEEP, SCRIPT_COUNT };
+static const char *const script_text[SCRIPT_COUNT] = {JOIN_LUA, LEAVE_LUA, SYNC_LUA, SWEEP_LUA};
+
 /* ---- state */
 
 enum link_state {
@@ -142,6 +148,7 @@ struct chat_cluster {
     chat_hub *hub;
     char node[17];
     char node_channel[64], alive_key[64], rooms_key[64];
+    char sha[SCRIPT_COUNT][41];
     rlink cmd, sub;
     int state;
     int subscribed;   /* subscription confirmations this session */
@@ -327,7 +334,10 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
         cl->congested = 0;
         chat_warn("redis: outgoing queue back under %zu bytes", cl->cfg.max_queue / 2);
     }
-    if (reply && reply->type == REDIS_REPLY_ERROR && cl->loop->now - cl->last_error_log >= 1000) {
+    if (reply && reply->type == REDIS_REPLY_ERROR && !strncmp(reply->str, "NOSCRIPT", 8))
+        break_link(cl, "the scripts were flushed from Redis"); /* reconnecting loads them */
+    else if (reply && reply->type == REDIS_REPLY_ERROR &&
+             cl->loop->now - cl->last_error_log >= 1000) {
         cl->last_error_log = cl->loop->now; /* at most one a second */
         chat_warn("redis: command failed: %.*s", (int)(reply->len > 200 ? 200 : reply->len),
                   reply->str);
@@ -491,9 +501,9 @@ static int cl_join(void *p, chat_str room, chat_str name, void *cookie)
     size_t key_len, ev_len = encode_event(event, sizeof event, 'J', cl->node, room, name,
                                           str_of("", 0));
     room_key(key, room, &key_len);
-    const char *argv[] = {"EVAL", JOIN_LUA, "2", key, cl->rooms_key, cl->node,
+    const char *argv[] = {"EVALSHA", cl->sha[SCRIPT_JOIN], "2", key, cl->rooms_key, cl->node,
                           room.p, name.p, EVENTS, event};
-    size_t lens[] = {4, strlen(JOIN_LUA), 1, key_len, strlen(cl->rooms_key), strlen(cl->node),
+    size_t lens[] = {7, 40, 1, key_len, strlen(cl->rooms_key), strlen(cl->node),
                      room.len, name.len, strlen(EVENTS), ev_len};
     return send_cmd(cl, CMD_JOIN, cookie, room, 10, argv, lens, 2 * cl->cfg.max_queue) == 0
                ? 0
@@ -509,9 +519,9 @@ static void cl_leave(void *p, chat_str room, chat_str name, int last)
     size_t key_len, ev_len = encode_event(event, sizeof event, 'L', cl->node, room, name,
                                           str_of("", 0));
     room_key(key, room, &key_len);
-    const char *argv[] = {"EVAL", LEAVE_LUA, "2", key, cl->rooms_key, cl->node, room.p,
-                          name.p, EVENTS, event, last ? "1" : "0"};
-    size_t lens[] = {4, strlen(LEAVE_LUA), 1, key_len, strlen(cl->rooms_key), strlen(cl->node),
+    const char *argv[] = {"EVALSHA", cl->sha[SCRIPT_LEAVE], "2", key, cl->rooms_key, cl->node,
+                          room.p, name.p, EVENTS, event, last ? "1" : "0"};
+    size_t lens[] = {7, 40, 1, key_len, strlen(cl->rooms_key), strlen(cl->node),
                      room.len, name.len, strlen(EVENTS), ev_len, 1};
     send_control(cl, CMD_PLAIN, room, 11, argv, lens);
 }
@@ -535,9 +545,9 @@ static void cl_sync(void *p, chat_str room, const chat_str *names, size_t n, uin
     size_t key_len;
     room_key(key, room, &key_len);
     snprintf(tok, sizeof tok, "%" PRIu64, token);
-    const char *fixed[FIXED] = {"EVAL", SYNC_LUA, "2", key, cl->rooms_key, cl->node,
-                                room.p, EVENTS, cl->node_channel, tok};
-    size_t fixed_len[FIXED] = {4, strlen(SYNC_LUA), 1, key_len, strlen(cl->rooms_key),
+    const char *fixed[FIXED] = {"EVALSHA", cl->sha[SCRIPT_SYNC], "2", key, cl->rooms_key,
+                                cl->node, room.p, EVENTS, cl->node_channel, tok};
+    size_t fixed_len[FIXED] = {7, 40, 1, key_len, strlen(cl->rooms_key),
                                strlen(cl->node), room.len, strlen(EVENTS),
                                strlen(cl->node_channel), strlen(tok)};
     memcpy(argv, fixed, sizeof fixed);
@@ -659,6 +669,11 @@ static void connect_now(chat_cluster *cl)
         break_link(cl, "cannot subscribe");
         return;
     }
+    for (int i = 0; i < SCRIPT_COUNT; i++) {
+        const char *argv[] = {"SCRIPT", "LOAD", script_text[i]};
+        size_t lens[] = {6, 4, strlen(script_text[i])};
+        send_control(cl, CMD_PLAIN, str_of(NULL, 0), 3, argv, lens);
+    }
     send_heartbeat(cl);
     uint64_t limit = cl->cfg.node_ttl_ms < 5000 ? cl->cfg.node_ttl_ms : 5000;
     arm(cl, &cl->connect_deadline, limit);
@@ -738,7 +753,9 @@ static void on_heartbeat(chat_timer *t, uint64_t now)
     chat_cluster *cl = CONTAINER(t, chat_cluster, heartbeat);
     if (cl->state != LINK_UP)
         return;
-    if (cl->pending && now - cl->last_reply > cl->cfg.node_ttl_ms) {
+    /* Nothing back for two TTLs while commands wait: Redis hangs (a busy
+     * machine can delay a reply by a TTL without anything being wrong). */
+    if (cl->pending && now - cl->last_reply > 2 * cl->cfg.node_ttl_ms) {
         break_link(cl, "Redis stopped answering");
         return;
     }
@@ -752,8 +769,8 @@ static void on_sweep(chat_timer *t, uint64_t now)
     chat_cluster *cl = CONTAINER(t, chat_cluster, sweep);
     if (cl->state != LINK_UP)
         return;
-    const char *argv[] = {"EVAL", SWEEP_LUA, "0", cl->node, PREFIX, EVENTS};
-    size_t lens[] = {4, strlen(SWEEP_LUA), 1, strlen(cl->node), strlen(PREFIX), strlen(EVENTS)};
+    const char *argv[] = {"EVALSHA", cl->sha[SCRIPT_SWEEP], "0", cl->node, PREFIX, EVENTS};
+    size_t lens[] = {7, 40, 1, strlen(cl->node), strlen(PREFIX), strlen(EVENTS)};
     send_control(cl, CMD_SWEEP, str_of(NULL, 0), 6, argv, lens);
     arm(cl, t, jitter(cl->cfg.node_ttl_ms / 2));
 }
@@ -783,6 +800,15 @@ chat_cluster *chat_cluster_new(const chat_cluster_config *cfg, chat_loop *loop)
     snprintf(cl->node_channel, sizeof cl->node_channel, PREFIX "node:%s", cl->node);
     snprintf(cl->alive_key, sizeof cl->alive_key, PREFIX "alive:%s", cl->node);
     snprintf(cl->rooms_key, sizeof cl->rooms_key, PREFIX "rooms:%s", cl->node);
+    for (int i = 0; i < SCRIPT_COUNT; i++) {
+        ws6455_sha1 sha;
+        uint8_t digest[20];
+        ws6455_sha1_init(&sha);
+        ws6455_sha1_update(&sha, script_text[i], strlen(script_text[i]));
+        ws6455_sha1_final(&sha, digest);
+        for (int k = 0; k < 20; k++)
+            snprintf(cl->sha[i] + 2 * k, 3, "%02x", digest[k]);
+    }
     cl->cmd.cl = cl->sub.cl = cl;
     cl->backoff = RETRY_FIRST_MS;
     chat_timer_init(&cl->retry, on_retry);

@@ -169,21 +169,26 @@ static chat_room *room_get(chat_hub *h, chat_str room)
     return (chat_room *)chat_map_get(&h->rooms, room.p, room.len);
 }
 
+/* Asks the cluster for the room's names. The names this node holds go
+ * along, JOINING ones included: a claim Redis has granted but whose answer
+ * is still on its way must not be dropped as stale by the sync. */
 static void request_sync(chat_hub *h, chat_room *r, int additive)
 {
     r->additive = additive;
     r->token = ++h->tokens;
     chat_str stack[16] = {{NULL, 0}}, *names = stack;
-    size_t n = 0;
-    for (chat_member *m = r->joined; m; m = m->next)
-        n++;
-    if (n > 16 && !(names = malloc(n * sizeof *names))) {
+    if (r->members > 16 && !(names = malloc(r->members * sizeof *names))) {
         chat_warn("out of memory: room not synchronised");
         return;
     }
-    n = 0;
-    for (chat_member *m = r->joined; m; m = m->next)
-        names[n++] = name_str(m->entry);
+    size_t n = 0;
+    chat_map_iter it;
+    chat_map_iter_init(&it);
+    for (chat_map_node *mn; (mn = chat_map_iter_next(&r->names, &it));) {
+        chat_name *e = (chat_name *)mn;
+        if (e->local && n < r->members)
+            names[n++] = name_str(e);
+    }
     h->cl.sync(h->cl.cl, room_str(r), names, n, r->token);
     if (names != stack)
         free(names);

@@ -1,10 +1,13 @@
 /* chat_server's log lines; see chat_log.h. */
+#define _POSIX_C_SOURCE 200809L
 #include "chat_log.h"
 
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 
 static int verbose; /* set once from the command line, before the loop */
 
@@ -33,7 +36,13 @@ void chat_logv(const char *fmt, ...)
 void chat_warn(const char *fmt, ...)
 {
     va_list ap;
-    fputs("chat_server: ", stderr);
+    struct timeval tv;
+    struct tm tm;
+    char stamp[32] = "";
+    gettimeofday(&tv, NULL);
+    if (localtime_r(&tv.tv_sec, &tm))
+        strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+    fprintf(stderr, "%s.%03d chat_server: ", stamp, (int)(tv.tv_usec / 1000));
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);

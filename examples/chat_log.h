@@ -15,7 +15,7 @@ int chat_log_verbose(void);
 
 /* A line on standard output when verbose; a newline is added. */
 void chat_logv(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* A line on standard error, always. */
+/* A line on standard error, always, with the local time in front. */
 void chat_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Bytes that always hold n escaped bytes (worst case, with the NUL). */

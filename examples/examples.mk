@@ -6,6 +6,7 @@
 #                     (INTEROP="node python ..." runs a subset; see tests/interop/run.sh)
 #   make chat-test    unit tests of chat_server's modules (ASan + UBSan), and its
 #                     Redis layer against a redis-server it starts (when installed)
+#   make chat-bench   server CPU per chat message with 10 and 10,000 idle connections
 
 EX_CFLAGS := -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes $(CFLAGS) -Iinclude
@@ -34,10 +35,14 @@ endif
 
 INTEROP_BIN := $(B)/interop
 INTEROP_TOOLS := $(INTEROP_BIN)/client_matrix $(INTEROP_BIN)/loadgen
+INTEROP_TOOLS += $(INTEROP_BIN)/chat_load
 
 examples: $(EXAMPLES)
 ifneq ($(HAVE_OPENSSL),1)
 	@echo "examples: skipped wss_client (OpenSSL not found by pkg-config; install libssl-dev)"
+endif
+ifneq ($(HAVE_HIREDIS),1)
+	@echo "examples: built chat_server without Redis support (--redis): hiredis not found by pkg-config; install libhiredis-dev"
 endif
 
 # Linked into the programs below: socket helpers (net), and what ws_client
@@ -55,9 +60,16 @@ $(EX_BIN)/ws_client: examples/ws_client.c $(EX_CLIENT) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(EX_CFLAGS) $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
 
-$(EX_BIN)/chat_server: examples/chat_server.c $(EX_NET) $(EX_LIB) $(HDRS)
+# chat_server: the program (chat_server, chat_http, chat_ws) on the modules
+# (CHAT_CORE), plus the Redis layer when hiredis is there.
+CHAT_PROG := examples/chat_server.c examples/chat_http.c examples/chat_ws.c
+ifeq ($(HAVE_HIREDIS),1)
+CHAT_PROG += $(CHAT_REDIS)
+CHAT_PROG_CFLAGS := -DCHAT_WITH_REDIS
+endif
+$(EX_BIN)/chat_server: $(CHAT_PROG) $(CHAT_CORE) $(CHAT_HDRS) $(EX_NET) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
+	$(CC) $(EX_CFLAGS) $(CHAT_PROG_CFLAGS) $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(HIREDIS_LIBS)
 
 $(EX_BIN)/wss_client: examples/wss_client.c $(EX_CLIENT) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
@@ -88,7 +100,10 @@ $(CHAT_TEST_BIN)/test_chat_cluster: tests/interop/chat/test_chat_cluster.c $(CHA
 	@mkdir -p $(@D)
 	$(CC) $(CHAT_TEST_CFLAGS) $< $(CHAT_CORE) $(CHAT_REDIS) -o $@ $(EX_LIB) $(HIREDIS_LIBS)
 
-.PHONY: chat-test
+.PHONY: chat-test chat-bench
+chat-bench: $(EX_BIN)/chat_server $(INTEROP_BIN)/chat_load
+	@bash tests/interop/chat_bench.sh
+
 chat-test: check-cmocka
 	@$(MAKE) --no-print-directory $(CHAT_TESTS)
 	@bash tests/interop/chat/run_unit.sh $(CHAT_TEST_BIN)

@@ -314,6 +314,20 @@ static void test_cluster_taken_and_orphans(void **state)
     assert_int_equal(chat_hub_room_count(h), 0);
     cluster_calls();
 
+    /* a sync while a claim is out names the claimed name too (Redis may
+     * have granted it already: the sync must not drop it as stale) */
+    chat_hub_join(h, &b, S("r"), S("bea"));
+    void *cookie_bea = last_cookie;
+    cluster_calls();
+    chat_hub_resync(h, 0);
+    assert_string_equal(cluster_calls(), "sync r bea\n");
+    chat_hub_remote_snapshot(h, S("r"), last_token, NULL, 0);
+    chat_hub_join_done(h, cookie_bea, CHAT_JOIN_OK);
+    assert_int_equal(b.state, CHAT_JOINED);
+    chat_hub_leave(h, &b);
+    events();
+    cluster_calls();
+
     /* leaving before the answer: the claim is given back when it succeeds */
     chat_hub_join(h, &a, S("r"), S("alice"));
     void *cookie = last_cookie;
