@@ -335,8 +335,10 @@ void chat_ws_event(peer *p, uint32_t events)
      * the other connections had their turn. */
     if (rc != WS6455_ERR_IO && events & (EPOLLIN | EPOLLERR | EPOLLHUP))
         rc = ws6455_conn_on_readable(c);
-    if (rc == WS6455_ERR_IO)
-        ws6455_conn_abort(c); /* the socket is dead: on_close(1006), close it */
+    /* The socket is dead (an error, or a hang-up: no more I/O either way):
+     * on_close(1006) if it had not ended, and close it. */
+    if (rc == WS6455_ERR_IO || events & (EPOLLERR | EPOLLHUP))
+        ws6455_conn_abort(c);
     settle(p);
 }
 

@@ -14,6 +14,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 EX=build/examples
+SERVER=${CHAT_SERVER:-$EX/chat_server} # another build to compare with
 IB=build/interop
 MESSAGES=${MESSAGES:-2000}
 RATE=${RATE:-4000}
@@ -42,7 +43,7 @@ echo "chat_bench: 10 members x $MESSAGES messages at $RATE/s, best of $ROUNDS ro
 for idle in "${IDLES[@]}"; do
     best=""
     for _ in $(seq "$ROUNDS"); do
-        "$EX/chat_server" --port 0 "${redis_args[@]}" >"$WORK/server.log" 2>&1 &
+        "$SERVER" --port 0 "${redis_args[@]}" >"$WORK/server.log" 2>&1 &
         spid=$!
         PIDS+=("$spid")
         port=""

@@ -241,9 +241,26 @@ free_port() {
     "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+need_redis() {
+    command -v redis-server >/dev/null || apt_install redis-server || return 1
+    command -v redis-server >/dev/null
+}
+
+# chat_server's Redis support needs hiredis at build time: install it and
+# rebuild chat_server (and the Redis layer's test) when the build lacked it.
+need_hiredis() {
+    "$EX/chat_server" --help 2>/dev/null | grep -q 'no hiredis' || return 0
+    pkg-config --exists hiredis 2>/dev/null || apt_install libhiredis-dev pkg-config || return 1
+    rm -f "$EX/chat_server"
+    make -s "$EX/chat_server" "$B/chat-tests/test_chat_cluster" >/dev/null &&
+        ! "$EX/chat_server" --help | grep -q 'no hiredis'
+}
+
 t_chat() {
     need_node_ws || { fail chat "cannot install Node ws"; return; }
     local t0=$SECONDS
+    need_hiredis || fail chat "cannot build chat_server with Redis support (libhiredis-dev)"
+    need_redis || fail chat "cannot install redis-server"
     if bash tests/interop/chat/run_unit.sh "$B/chat-tests"; then
         pass "chat_server modules (hub, JSON, log escaping, timers, map, Redis layer)"
     else
@@ -280,11 +297,6 @@ t_chat() {
     echo "chat section: $((SECONDS - t0)) s"
 }
 
-need_redis() {
-    command -v redis-server >/dev/null || apt_install redis-server || return 1
-    command -v redis-server >/dev/null
-}
-
 # start_redis NAME PORT: a throwaway Redis (no persistence, 127.0.0.1 only),
 # its pid in $WORK/NAME.pid.
 start_redis() {
@@ -293,6 +305,7 @@ start_redis() {
     redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK/$name" \
         --protected-mode no >"$WORK/$name.log" 2>&1 &
     echo $! >"$WORK/$name.pid"
+    disown $! # killed on purpose mid-test: no "Killed" notice from bash
     for _ in $(seq 100); do
         (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
         sleep 0.1
@@ -326,6 +339,7 @@ start_nodes() {
 t_redis() {
     need_node_ws || { fail redis "cannot install Node ws"; return; }
     need_redis || { fail redis "cannot install redis-server"; return; }
+    need_hiredis || { fail redis "cannot build chat_server with Redis support (libhiredis-dev)"; return; }
     [ -x "$IB/chat_load" ] || { fail redis "chat_load was not built"; return; }
     local t0=$SECONDS rport ttl=2000
     rport=$(free_port)
@@ -333,6 +347,7 @@ t_redis() {
     if start_nodes cnode "$rport" "$ttl"; then
         local ports
         ports=$(IFS=,; echo "${NODE_PORTS[*]}")
+        disown "${NODE_PIDS[2]}" # the test kills it with SIGKILL
         if timeout 120 node tests/interop/node_chat_cluster_test.js "$ports" "${NODE_PIDS[2]}" "$ttl" \
             "$WORK/redis.pid" redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
             --dir "$WORK/redis" --protected-mode no; then
