@@ -93,7 +93,15 @@ static uint64_t rng_next(uint64_t *s)
 
 /* ------------------------------------------------------------ cases */
 
-enum level { LEVEL_CODEC, LEVEL_UTF8, LEVEL_ENGINE };
+enum level { LEVEL_CODEC, LEVEL_UTF8, LEVEL_ENGINE, LEVEL_CODEC1, LEVEL_SEND };
+/* How the send cases hand their messages to the library. */
+enum variant {
+    SEND_QUEUE,   /* ws6455_send_*: copied into the queue, drained to the sink;
+                     wslay's event API (queue + send) */
+    SEND_THROUGH, /* WS6455_WRITE_THROUGH: straight to a writev sink */
+    SEND_REF,     /* ws6455_message_wrap + ws6455_send_message: by reference */
+    SEND_FRAMEAPI /* wslay's frame API (wslay_frame_send) as the other side */
+};
 enum kind { KIND_BINARY, KIND_ASCII, KIND_MIXED };
 
 typedef struct case_def {
@@ -105,21 +113,33 @@ typedef struct case_def {
     unsigned frags; /* frames per message */
     double target;  /* the project's ratio target, 0: none */
     const char *what;
+    int variant;    /* enum variant (send cases) */
 } case_def;
 
 static const case_def cases[] = {
-    {"codec-16", LEVEL_CODEC, KIND_BINARY, 1000000, 16, 1, 5, "masked binary frames"},
-    {"codec-64k", LEVEL_CODEC, KIND_BINARY, 4096, 65536, 1, 10, "masked binary frames"},
-    {"utf8-ascii", LEVEL_UTF8, KIND_ASCII, 4096, 65536, 1, 0, "texts, ASCII"},
-    {"utf8-mixed", LEVEL_UTF8, KIND_MIXED, 4096, 65536, 1, 0, "texts, Cyrillic+emoji"},
-    {"engine-bin16", LEVEL_ENGINE, KIND_BINARY, 1000000, 16, 1, 6, "binary messages"},
-    {"engine-bin64k", LEVEL_ENGINE, KIND_BINARY, 4096, 65536, 1, 10, "binary messages"},
-    {"engine-text16", LEVEL_ENGINE, KIND_ASCII, 1000000, 16, 1, 0, "text messages, ASCII"},
-    {"engine-text64k", LEVEL_ENGINE, KIND_ASCII, 4096, 65536, 1, 0, "text messages, ASCII"},
+    {"codec-16", LEVEL_CODEC, KIND_BINARY, 1000000, 16, 1, 5, "masked binary frames", 0},
+    {"codec-64k", LEVEL_CODEC, KIND_BINARY, 4096, 65536, 1, 10, "masked binary frames", 0},
+    {"utf8-ascii", LEVEL_UTF8, KIND_ASCII, 4096, 65536, 1, 0, "texts, ASCII", 0},
+    {"utf8-mixed", LEVEL_UTF8, KIND_MIXED, 4096, 65536, 1, 0, "texts, Cyrillic+emoji", 0},
+    {"engine-bin16", LEVEL_ENGINE, KIND_BINARY, 1000000, 16, 1, 6, "binary messages", 0},
+    {"engine-bin64k", LEVEL_ENGINE, KIND_BINARY, 4096, 65536, 1, 10, "binary messages", 0},
+    {"engine-text16", LEVEL_ENGINE, KIND_ASCII, 1000000, 16, 1, 0, "text messages, ASCII", 0},
+    {"engine-text64k", LEVEL_ENGINE, KIND_ASCII, 4096, 65536, 1, 0, "text messages, ASCII", 0},
     {"engine-mixed64k", LEVEL_ENGINE, KIND_MIXED, 4096, 65536, 1, 10,
-     "text messages, Cyrillic+emoji"},
+     "text messages, Cyrillic+emoji", 0},
     {"engine-frag64k", LEVEL_ENGINE, KIND_BINARY, 4096, 65536, 16, 0,
-     "binary msgs in 16 fragments"},
+     "binary msgs in 16 fragments", 0},
+    {"codec1-16", LEVEL_CODEC1, KIND_BINARY, 1000000, 16, 1, 0,
+     "masked frames, one-call decode+unmask", 0},
+    {"send-text16", LEVEL_SEND, KIND_ASCII, 1000000, 16, 1, 0, "text sends, queued", SEND_QUEUE},
+    {"send-text16-f", LEVEL_SEND, KIND_ASCII, 1000000, 16, 1, 0,
+     "text sends; wslay frame API", SEND_FRAMEAPI},
+    {"send-bin64k", LEVEL_SEND, KIND_BINARY, 4096, 65536, 1, 0, "binary sends, queued",
+     SEND_QUEUE},
+    {"send-bin64k-wt", LEVEL_SEND, KIND_BINARY, 4096, 65536, 1, 0,
+     "binary sends, write-through", SEND_THROUGH},
+    {"send-bin64k-ref", LEVEL_SEND, KIND_BINARY, 4096, 65536, 1, 0,
+     "binary sends by reference", SEND_REF},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -610,6 +630,300 @@ BENCH_NOINLINE void measure_engine_wslay(sink *k)
     wslay_event_context_free(ctx);
 }
 
+/* ------------------------------------------------------------ codec, one call */
+
+/* ws6455_frame_decode_unmask over the same stream: whole frames are taken
+ * from the chunk; a frame cut by the chunk's end is moved to the front and
+ * completed by the next read, as a caller with one input buffer does. */
+BENCH_NOINLINE void measure_codec1_ws6455(sink *k);
+BENCH_NOINLINE void measure_codec1_ws6455(sink *k)
+{
+    const stream *s = k->s;
+    source src;
+    source_init(&src, s);
+    size_t have = 0;
+    for (;;) {
+        size_t n = source_read(&src, g_chunk_buf + have, g_chunk - have);
+        if (n == 0 && have == 0)
+            break;
+        have += n;
+        uint8_t *p = g_chunk_buf;
+        for (;;) {
+            ws6455_frame_header h;
+            uint8_t *payload;
+            uint64_t size;
+            int rc = ws6455_frame_decode_unmask(p, have, WS6455_ROLE_SERVER, 0, 0, &h, &payload,
+                                                &size);
+            if (rc < 0)
+                die("ws6455_frame_decode_unmask: %s", ws6455_errname(rc));
+            if (rc == 0)
+                break;
+            if (h.opcode != s->opcode || h.payload_len != s->msg_len)
+                k->errors++;
+            sink_piece(k, payload, (size_t)h.payload_len, 0);
+            k->msgs++;
+            p += size;
+            have -= (size_t)size;
+        }
+        if (n == 0)
+            die("ws6455 codec1: stream ended inside a frame");
+        memmove(g_chunk_buf, p, have);
+    }
+}
+
+/* ------------------------------------------------------------ send */
+
+/* Where sent bytes go: a ring the size of a socket buffer (the in-memory
+ * sink: one copy of every wire byte, for both libraries), and, on the
+ * verification run, an independent parser of the server frames that
+ * checks every payload against the plaintext it was sent from. */
+#define SINK_RING ((size_t)1 << 20)
+static uint8_t *g_ring;
+
+typedef struct out_sink {
+    sink *k;
+    size_t ring;   /* position in g_ring */
+    uint64_t wire; /* bytes taken */
+    /* verification: the frame being parsed */
+    uint8_t hdr[10];
+    unsigned hlen, hneed;
+    uint64_t left;
+    size_t got;
+    uint8_t *msg;
+    int opcode;
+} out_sink;
+
+static void out_frame_done(out_sink *o)
+{
+    sink_message(o->k, o->opcode, o->msg, o->got);
+    o->hlen = o->hneed = 0;
+    o->got = 0;
+}
+
+static void out_verify(out_sink *o, const uint8_t *p, size_t n)
+{
+    while (n) {
+        if (o->hneed == 0 || o->hlen < o->hneed) {
+            o->hdr[o->hlen++] = *p++;
+            n--;
+            if (o->hlen == 2) {
+                unsigned l7 = o->hdr[1] & 0x7Fu;
+                if ((o->hdr[0] & 0xF0u) != 0x80u || (o->hdr[1] & 0x80u))
+                    o->k->errors++; /* not FIN, or masked: not a server message */
+                o->opcode = o->hdr[0] & 0x0F;
+                o->hneed = l7 < 126 ? 2 : l7 == 126 ? 4 : 10;
+            }
+            if (o->hneed && o->hlen == o->hneed) {
+                uint64_t len = o->hdr[1] & 0x7Fu;
+                if (o->hneed == 4)
+                    len = (uint64_t)o->hdr[2] << 8 | o->hdr[3];
+                else if (o->hneed == 10)
+                    for (int i = 2; i < 10; i++)
+                        len = (i == 2 ? 0 : len << 8) | o->hdr[i];
+                if (len > o->k->s->msg_len)
+                    die("send: frame of %llu bytes", (unsigned long long)len);
+                o->left = len;
+                if (len == 0)
+                    out_frame_done(o);
+            }
+            continue;
+        }
+        size_t take = o->left < n ? (size_t)o->left : n;
+        memcpy(o->msg + o->got, p, take);
+        o->got += take;
+        o->left -= take;
+        p += take;
+        n -= take;
+        if (o->left == 0)
+            out_frame_done(o);
+    }
+}
+
+static inline void out_take(out_sink *o, const uint8_t *p, size_t n)
+{
+    o->wire += n;
+    if (o->k->verify) {
+        out_verify(o, p, n);
+        return;
+    }
+    while (n) {
+        size_t c = SINK_RING - o->ring < n ? SINK_RING - o->ring : n;
+        memcpy(g_ring + o->ring, p, c);
+        o->ring = (o->ring + c) & (SINK_RING - 1);
+        p += c;
+        n -= c;
+    }
+}
+
+static void out_init(out_sink *o, sink *k)
+{
+    memset(o, 0, sizeof *o);
+    o->k = k;
+    if (k->verify)
+        o->msg = xmalloc(k->s->msg_len);
+}
+
+/* Every message accounted: on the timed runs by the sender, with the wire
+ * total checked against what the messages' frames must add up to. */
+static void out_finish(out_sink *o, uint64_t sent)
+{
+    const stream *s = o->k->s;
+    size_t hdr = s->msg_len < 126 ? 2 : s->msg_len <= 0xFFFF ? 4 : 10;
+    if (o->wire != sent * (hdr + s->msg_len))
+        o->k->errors++;
+    if (!o->k->verify) {
+        o->k->msgs = sent;
+        o->k->bytes = sent * s->msg_len;
+    }
+    free(o->msg);
+}
+
+static ptrdiff_t out_writev(void *user, const ws6455_iovec *iov, size_t count)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        out_take(user, iov[i].base, iov[i].len);
+        n += iov[i].len;
+    }
+    return (ptrdiff_t)n;
+}
+
+/* Takes everything queued, a gather at a time, as a writev loop would. */
+static void ws_drain(ws6455_conn *c, out_sink *o)
+{
+    ws6455_iovec iov[16];
+    size_t total, count;
+    while ((count = ws6455_conn_pending_iov(c, iov, 16, &total)) > 0) {
+        out_writev(o, iov, count);
+        ws6455_conn_consume(c, total);
+    }
+}
+
+BENCH_NOINLINE void measure_send_ws6455(sink *k);
+BENCH_NOINLINE void measure_send_ws6455(sink *k)
+{
+    const stream *s = k->s;
+    int variant = s->cd->variant;
+    out_sink o;
+    out_init(&o, k);
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+    cfg.flags |= WS6455_SKIP_HANDSHAKE | (variant == SEND_THROUGH ? WS6455_WRITE_THROUGH : 0);
+    ws6455_callbacks cb;
+    ws6455_callbacks_init(&cb);
+    cb.writev = out_writev;
+    int err = 0;
+    ws6455_conn *c = ws6455_conn_new_err(&cfg, &cb, &o, &err, NULL);
+    if (!c)
+        die("ws6455_conn_new: %s", ws6455_errname(err));
+    /* Drain about every 16 KiB of output, as a socket write would. One
+     * loop per way of sending, so the harness adds little per message. */
+    uint64_t batch = 16384 / (s->msg_len + 2) + 1, until_drain = batch;
+    size_t unit = 0, len = s->msg_len;
+    const uint8_t *pool = s->pool;
+    const size_t *offs = s->plain_off;
+    int rc = WS6455_OK;
+    /* SEND(call): the loop for one way of sending, `payload` the message. */
+#define SEND(call)                                                                                 \
+    for (uint64_t m = 0; m < s->msgs && rc == WS6455_OK; m++) {                                    \
+        const uint8_t *payload = pool + offs[unit];                                                \
+        if (++unit == s->units)                                                                    \
+            unit = 0;                                                                              \
+        call;                                                                                      \
+        if (--until_drain == 0) {                                                                  \
+            ws_drain(c, &o);                                                                       \
+            until_drain = batch;                                                                   \
+        }                                                                                          \
+    }
+    if (variant == SEND_REF) {
+        SEND(ws6455_message *msg = ws6455_message_wrap(NULL, s->opcode, payload, len, NULL, NULL);
+             rc = msg ? ws6455_send_message(c, msg) : WS6455_ERR_NOMEM; ws6455_message_free(msg))
+    } else if (s->opcode == WS6455_OP_TEXT) {
+        SEND(rc = ws6455_send_text(c, (const char *)payload, len))
+    } else {
+        SEND(rc = ws6455_send_binary(c, payload, len))
+    }
+#undef SEND
+    if (rc != WS6455_OK)
+        die("ws6455 send: %s", ws6455_errname(rc));
+    ws_drain(c, &o);
+    ws6455_conn_free(c);
+    out_finish(&o, s->msgs);
+}
+
+static ssize_t wslay_out_ev_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
+                               int flags, void *user)
+{
+    (void)ctx, (void)flags;
+    out_take(user, data, len);
+    return (ssize_t)len;
+}
+
+static ssize_t wslay_out_frame_cb(const uint8_t *data, size_t len, int flags, void *user)
+{
+    (void)flags;
+    out_take(user, data, len);
+    return (ssize_t)len;
+}
+
+BENCH_NOINLINE void measure_send_wslay(sink *k);
+BENCH_NOINLINE void measure_send_wslay(sink *k)
+{
+    const stream *s = k->s;
+    out_sink o;
+    out_init(&o, k);
+    uint64_t batch = 16384 / (s->msg_len + 2) + 1;
+    if (s->cd->variant == SEND_FRAMEAPI) {
+        struct wslay_frame_callbacks cb = {wslay_out_frame_cb, wslay_frame_recv_cb,
+                                           wslay_frame_genmask_cb};
+        wslay_frame_context_ptr ctx;
+        if (wslay_frame_context_init(&ctx, &cb, &o) != 0)
+            die("wslay_frame_context_init");
+        size_t unit = 0;
+        for (uint64_t m = 0; m < s->msgs; m++) {
+            struct wslay_frame_iocb io;
+            memset(&io, 0, sizeof io);
+            io.fin = 1;
+            io.opcode = (uint8_t)s->opcode;
+            io.payload_length = s->msg_len;
+            io.data = s->pool + s->plain_off[unit];
+            if (++unit == s->units)
+                unit = 0;
+            io.data_length = s->msg_len;
+            if (wslay_frame_send(ctx, &io) != (ssize_t)s->msg_len)
+                die("wslay_frame_send");
+        }
+        wslay_frame_context_free(ctx);
+    } else {
+        struct wslay_event_callbacks cb;
+        memset(&cb, 0, sizeof cb);
+        cb.recv_callback = wslay_ev_recv_cb;
+        cb.send_callback = wslay_out_ev_cb;
+        wslay_event_context_ptr ctx;
+        if (wslay_event_context_server_init(&ctx, &cb, &o) != 0)
+            die("wslay_event_context_server_init");
+        uint64_t until_send = batch;
+        size_t unit = 0;
+        for (uint64_t m = 0; m < s->msgs; m++) {
+            struct wslay_event_msg msg = {(uint8_t)s->opcode, s->pool + s->plain_off[unit],
+                                          s->msg_len};
+            if (++unit == s->units)
+                unit = 0;
+            if (wslay_event_queue_msg(ctx, &msg) != 0)
+                die("wslay_event_queue_msg");
+            if (--until_send == 0) {
+                if (wslay_event_send(ctx) != 0)
+                    die("wslay_event_send");
+                until_send = batch;
+            }
+        }
+        if (wslay_event_send(ctx) != 0)
+            die("wslay_event_send");
+        wslay_event_context_free(ctx);
+    }
+    out_finish(&o, s->msgs);
+}
+
 /* ------------------------------------------------------------ running */
 
 enum lib { LIB_WS6455, LIB_WSLAY };
@@ -624,6 +938,12 @@ static measure_fn measure_for(const case_def *cd, int lib)
         return lib == LIB_WS6455 ? measure_codec_ws6455 : measure_codec_wslay;
     case LEVEL_UTF8:
         return lib == LIB_WS6455 ? measure_utf8_ws6455 : NULL;
+    case LEVEL_CODEC1:
+        return lib == LIB_WS6455 ? measure_codec1_ws6455 : measure_codec_wslay;
+    case LEVEL_SEND:
+        if (cd->variant == SEND_THROUGH || cd->variant == SEND_REF)
+            return lib == LIB_WS6455 ? measure_send_ws6455 : NULL; /* wslay has no such mode */
+        return lib == LIB_WS6455 ? measure_send_ws6455 : measure_send_wslay;
     default:
         return lib == LIB_WS6455 ? measure_engine_ws6455 : measure_engine_wslay;
     }
@@ -949,6 +1269,7 @@ int main(int argc, char **argv)
         for (size_t c = 0; c < NCASES; c++)
             o.selected[c] = 1;
     g_chunk_buf = xmalloc(g_chunk);
+    g_ring = xmalloc(SINK_RING);
 
     if (!o.machine)
         print_header(&o);

@@ -40,3 +40,38 @@ $(BENCH_OBJDIR)/%.o: src/%.c $(HDRS)
 $(BENCH_BIN): $(wildcard bench/*.c) $(BENCH_OBJ) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $(wildcard bench/*.c) $(BENCH_OBJ) -o $@ -lwslay $(LIB_LDLIBS)
+
+# ---- end to end: echo servers under a loopback load generator (bench/e2e/)
+#   make bench-e2e          echo_server, Node ws and a wslay echo server, 100
+#                           connections, 16 B / 1 KiB, depth 1 / 16, then 10,000
+#                           idle connections each (about 3 minutes)
+#   make bench-e2e E2E_ARGS='--seconds 2 --idle 0'   options of bench/e2e/run.sh (--help)
+#   make bench-e2e-idle E2E_IDLE_ARGS='-n 10000 ws6455'   the idle-memory run alone
+# Results in build/bench/e2e/ (results.md, *.svg); see docs/performance.md.
+E2E_DIR     := $(BENCH_DIR)/e2e
+E2E_LOADGEN := $(E2E_DIR)/loadgen_e2e
+E2E_WSLAY   := $(E2E_DIR)/wslay_echo
+E2E_CFLAGS  := $(WARN) -O2 -g -D_DEFAULT_SOURCE
+E2E_ARGS      ?=
+E2E_IDLE_ARGS ?=
+
+.PHONY: bench-e2e bench-e2e-build bench-e2e-idle
+
+bench-e2e-build: $(E2E_LOADGEN) $(E2E_WSLAY) $(B)/examples/echo_server
+
+bench-e2e: check-wslay
+	@$(MAKE) --no-print-directory bench-e2e-build
+	@CC="$(CC)" bash bench/e2e/run.sh $(E2E_ARGS)
+
+bench-e2e-idle: check-wslay
+	@$(MAKE) --no-print-directory bench-e2e-build
+	@CC="$(CC)" bash bench/e2e/idle_rss.sh $(E2E_IDLE_ARGS)
+
+$(E2E_LOADGEN): bench/e2e/loadgen_e2e.c
+	@mkdir -p $(@D)
+	$(CC) $(E2E_CFLAGS) $< -o $@
+
+# ws6455 supplies only the Sec-WebSocket-Accept computation here.
+$(E2E_WSLAY): bench/e2e/wslay_echo.c $(B)/libws6455.a include/ws6455.h
+	@mkdir -p $(@D)
+	$(CC) $(E2E_CFLAGS) -Iinclude $< -o $@ $(B)/libws6455.a $(LIB_LDLIBS) -lwslay

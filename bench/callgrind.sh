@@ -7,7 +7,9 @@
 # the functions ws6455 spends them in.
 #
 #   sh bench/callgrind.sh [--scale F] [--case NAME[,NAME...]]
-# Environment: BENCH_BIN (default build/bench/ws6455-bench), OUT (where the
+# Environment: COPY_SVG (also copy the chart there, e.g. docs/img/callgrind.svg),
+# BENCH_EXTRA (more options for the binary, e.g. "--chunk 1048576"),
+# BENCH_BIN (default build/bench/ws6455-bench), OUT (where the
 # callgrind.out files and their annotations go, default
 # build/bench/callgrind), VALGRIND (default valgrind).
 set -eu
@@ -32,6 +34,8 @@ done
 mkdir -p "$OUT"
 HOT="$OUT/hotspots.txt"
 : >"$HOT"
+TSV="$OUT/ir.tsv"
+printf 'case\tws6455\twslay\n' >"$TSV"
 
 # The total instructions a callgrind output file recorded.
 total_ir() { sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$1" | head -n 1; }
@@ -56,7 +60,7 @@ for c in $CASES; do
     for lib in ws6455 wslay; do
         base="$OUT/$c.$lib"
         "$VALGRIND" --tool=callgrind --callgrind-out-file="$base.out" --toggle-collect='measure_*' \
-            "$BIN" --case "$c" --lib "$lib" --scale "$SCALE" --reps 1 --no-verify --machine \
+            "$BIN" --case "$c" --lib "$lib" --scale "$SCALE" --reps 1 --no-verify --machine ${BENCH_EXTRA:-} \
             >"$base.log" 2>&1 || { cat "$base.log" >&2; echo "FAIL: $c $lib under callgrind" >&2; exit 1; }
         res=$(grep '^RESULT' "$base.log" || true)
         if [ -z "$res" ]; then # no such measurement (wslay has no public validator)
@@ -81,7 +85,32 @@ for c in $CASES; do
         'BEGIN { if (a > 0 && b > 0) printf "%.2fx", b / a; else printf "-" }')
     # shellcheck disable=SC2086
     printf '%-16s %8s  %8s %10s  %8s %10s  %7s\n' "$c" "$msgs" $cols "$ratio"
+    # shellcheck disable=SC2086
+    set -- $cols
+    printf '%s\t%s\t%s\n' "$c" "$2" "$4" | sed 's/n\/a/NaN/g' >>"$TSV"
 done
+
+# The same figures as a chart: instructions per message (per 64 KiB text for
+# the utf8 rows), log scale, both libraries side by side.
+if command -v gnuplot >/dev/null 2>&1; then
+    gnuplot <<PLOT 2>/dev/null && echo "chart: $OUT/callgrind.svg"
+set terminal svg size 900,420 font "sans,11"
+set output "$OUT/callgrind.svg"
+set title "Instructions per message (callgrind, lower is better)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set ylabel "Ir per message"
+set xtics rotate by -35 noenhanced
+set key top left
+set datafile missing "NaN"
+plot "$TSV" using 2:xtic(1) title "ws6455" lc rgb "#2a7ab0", "" using 3 title "wslay" lc rgb "#c0504d"
+PLOT
+    if [ -n "${COPY_SVG:-}" ] && [ -f "$OUT/callgrind.svg" ]; then
+        cp "$OUT/callgrind.svg" "$COPY_SVG" && echo "copied to $COPY_SVG"
+    fi
+fi
 
 echo
 echo "ws6455 hot spots (self Ir per message, share of the case's Ir; per-line costs in"

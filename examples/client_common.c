@@ -50,6 +50,11 @@ int client_parse_option(client_options *o, int argc, char **argv, int *i)
         o->ping_interval_ms = strtoull(argv[++*i], &end, 10);
         if (*end)
             return -1;
+    } else if (!strcmp(a, "--handshake-timeout") && has_arg) {
+        char *end;
+        o->handshake_timeout_ms = strtoull(argv[++*i], &end, 10);
+        if (*end || o->handshake_timeout_ms == 0)
+            return -1;
     } else if (a[0] != '-' && !o->url) {
         o->url = a;
     } else {
@@ -80,10 +85,26 @@ static void on_close(ws6455_conn *c, int code, const char *reason, size_t len, v
     s->close_reason[n] = '\0';
 }
 
+static uint64_t handshake_timeout(const client_options *o)
+{
+    return o->handshake_timeout_ms ? o->handshake_timeout_ms : WS6455_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+}
+
 static void on_error(ws6455_conn *c, int err, void *user)
 {
     client_session *s = user;
-    if (err == WS6455_ERR_HS_STATUS) {
+    if (err == WS6455_ERR_TIMEOUT && ws6455_conn_state(c) == WS6455_STATE_CONNECTING) {
+        /* A transport handshake that timed out is reported by client_run. */
+        if (s->transport_up)
+            fprintf(stderr, "%s: no answer to the opening handshake within %llu ms\n",
+                    s->opt->prog, (unsigned long long)handshake_timeout(s->opt));
+    } else if (err == WS6455_ERR_TIMEOUT && ws6455_conn_state(c) == WS6455_STATE_CLOSING) {
+        fprintf(stderr, "%s: no answer to our close within %llu ms: giving up\n", s->opt->prog,
+                (unsigned long long)WS6455_DEFAULT_CLOSE_TIMEOUT_MS);
+    } else if (err == WS6455_ERR_TIMEOUT) {
+        fprintf(stderr, "%s: no answer to a keepalive ping within %llu ms\n", s->opt->prog,
+                (unsigned long long)s->opt->ping_interval_ms);
+    } else if (err == WS6455_ERR_HS_STATUS) {
         const ws6455_response *r = ws6455_conn_response(c);
         fprintf(stderr, "%s: handshake refused: HTTP status %d\n", s->opt->prog,
                 r ? ws6455_response_status(r) : 0);
@@ -140,6 +161,7 @@ int client_start(client_session *s, const ws6455_url *url, const ws6455_callback
     cfg.header_count = o->header_count;
     cfg.ping_interval_ms = o->ping_interval_ms;
     cfg.ping_timeout_ms = o->ping_interval_ms;
+    cfg.handshake_timeout_ms = handshake_timeout(o);
     if (max_output_buffer)
         cfg.max_output_buffer = max_output_buffer;
     ws6455_callbacks all = *cb;
@@ -151,8 +173,7 @@ int client_start(client_session *s, const ws6455_url *url, const ws6455_callback
         fprintf(stderr, "%s: %s\n", o->prog, ws6455_strerror(err));
         return -1;
     }
-    ws6455_conn_tick(s->conn, now_ms());
-    ws6455_conn_on_writable(s->conn); /* the opening handshake request */
+    ws6455_conn_tick(s->conn, now_ms()); /* the handshake timeout starts now */
     return 0;
 }
 
@@ -246,6 +267,34 @@ static int transport_buffered(client_session *s)
     return s->buffered_input && s->buffered_input(s);
 }
 
+/* Runs the transport's own handshake (TLS) in a poll() loop until it is
+ * done, failed, or the engine's handshake deadline passed. 0 when done. */
+static int transport_handshake(client_session *s)
+{
+    ws6455_conn *c = s->conn;
+    for (;;) {
+        short events = 0;
+        int r = s->handshake(s, &events);
+        if (r != 0)
+            return r > 0 ? 0 : -1;
+        ws6455_conn_tick(c, now_ms());
+        if (ws6455_conn_state(c) == WS6455_STATE_CLOSED) {
+            fprintf(stderr, "%s: %s: no TLS handshake within %llu ms (the server does not answer)\n",
+                    s->opt->prog, s->host_name, (unsigned long long)handshake_timeout(s->opt));
+            return -1;
+        }
+        uint64_t now = now_ms(), deadline = ws6455_conn_deadline(c);
+        int wait = deadline == WS6455_NO_DEADLINE ? -1
+                   : deadline <= now              ? 0
+                                                  : (int)(deadline - now);
+        struct pollfd pf = {s->fd, events ? events : POLLIN, 0};
+        if (poll(&pf, 1, wait) < 0 && errno != EINTR) {
+            fprintf(stderr, "%s: poll: %s\n", s->opt->prog, strerror(errno));
+            return -1;
+        }
+    }
+}
+
 /* How long poll() may sleep: until the engine's next deadline, and no
  * longer than the wait for the server's FIN once the engine is CLOSED. */
 static int poll_timeout(ws6455_conn *c, uint64_t now, uint64_t closed_at)
@@ -261,6 +310,10 @@ static int poll_timeout(ws6455_conn *c, uint64_t now, uint64_t closed_at)
 int client_run(client_session *s, int read_input)
 {
     ws6455_conn *c = s->conn;
+    if (s->handshake && transport_handshake(s) < 0)
+        return 2;
+    s->transport_up = 1;
+    ws6455_conn_on_writable(c); /* the opening handshake request */
     line_reader lr = {NULL, 0, 0, !read_input};
     uint64_t closed_at = 0; /* when the engine reached CLOSED */
     for (;;) {
@@ -269,10 +322,12 @@ int client_run(client_session *s, int read_input)
         int state = ws6455_conn_state(c);
         if (state == WS6455_STATE_CLOSED && !closed_at)
             closed_at = now;
-        if (closed_at && now >= closed_at + EOF_WAIT_MS)
-            break; /* the server never closed its end */
-        if (closed_at && !s->wait_for_eof && !ws6455_conn_wants_write(c))
-            break; /* all sent, and the transport's own end is not worth waiting for */
+        /* CLOSED, and our last bytes sent or dropped (the engine drops them
+         * at a deadline it announces): the server's FIN is worth waiting
+         * for only after a completed close handshake, and then not long. */
+        if (closed_at && ws6455_conn_should_close_socket(c) &&
+            (!s->wait_for_eof || !ws6455_conn_was_clean(c) || now >= closed_at + EOF_WAIT_MS))
+            break;
 
         /* After the close handshake keep reading: with wait_for_eof the
          * server's FIN ends the session. */
@@ -318,6 +373,6 @@ int client_run(client_session *s, int read_input)
     free(lr.buf);
     /* A stream that ended without a close handshake is 1006. */
     if (ws6455_conn_state(c) != WS6455_STATE_CLOSED)
-        ws6455_conn_recv_eof(c);
+        ws6455_conn_abort(c);
     return s->close_code == 1000 || s->close_code == 1001 ? 0 : 1;
 }

@@ -21,6 +21,7 @@ typedef struct client_options {
     const char *url;
     int binary, verbose;
     uint64_t ping_interval_ms;
+    uint64_t handshake_timeout_ms; /* TLS and WebSocket handshakes together; 0: default */
     const char *protocols[CLIENT_MAX_PROTOCOLS];
     size_t protocol_count;
     ws6455_header headers[CLIENT_MAX_HEADERS];
@@ -28,7 +29,7 @@ typedef struct client_options {
 } client_options;
 
 /* Takes argv[*i] when it is a common option (--binary, --verbose,
- * --protocol, --header, --ping-interval) or the URL, moving *i past its
+ * --protocol, --header, --ping-interval, --handshake-timeout) or the URL, moving *i past its
  * argument. 1 when taken, 0 when it is none of these, -1 when malformed.
  * --help and each program's own options are left to the program. */
 int client_parse_option(client_options *o, int argc, char **argv, int *i);
@@ -44,11 +45,18 @@ typedef struct client_session {
     char close_reason[128];
     /* The transport's part. buffered_input: bytes it has already received
      * that poll() cannot see on the socket (TLS decrypts whole records), or
-     * NULL. wait_for_eof: after the close handshake keep reading until the
-     * server closes the TCP connection, as RFC 6455 lets the server close
-     * first; a TLS connection just ends. */
+     * NULL. handshake: a handshake of the transport's own (TLS) to run
+     * before the WebSocket one, non-blocking, in the poll() loop and under
+     * the same handshake timeout: returns 1 when done, 0 when it waits for
+     * *events (POLLIN/POLLOUT) on the socket, -1 when it failed (reported);
+     * NULL when there is none. wait_for_eof: after a completed close
+     * handshake keep reading (up to 2 s) until the server closes the TCP
+     * connection, as RFC 6455 lets the server close first; a TLS connection
+     * just ends. */
     int (*buffered_input)(struct client_session *s);
+    int (*handshake)(struct client_session *s, short *events);
     int wait_for_eof;
+    int transport_up; /* the transport's handshake is done (or there is none) */
     char host_name[256];          /* what client_connect connected to */
     char host[300], target[4096]; /* request storage for ws6455_config_set_url */
 } client_session;
@@ -64,8 +72,9 @@ int client_parse_url(const client_session *s, const char *url_str, ws6455_url *u
 int client_connect(client_session *s, const ws6455_url *url);
 
 /* Creates s->conn in the client role with the options' subprotocols,
- * headers and keepalive and, unless 0, max_output_buffer; then sends the
- * opening handshake. cb brings the transport (read, write) and the events
+ * headers, keepalive and handshake timeout and, unless 0,
+ * max_output_buffer; the opening handshake is queued (client_run sends it
+ * once the transport is up), and its timeout starts now. cb brings the transport (read, write) and the events
  * the program handles itself; on_close and on_error are the shared ones,
  * which keep the close code for the exit status and report errors. user
  * is s. -1 (reported). */
@@ -75,7 +84,11 @@ int client_start(client_session *s, const ws6455_url *url, const ws6455_callback
 /* Drives the connection until it has ended; with read_input, each line of
  * standard input goes out as a message and the end of input starts the
  * close handshake. The exit status: 0 after a close with 1000 or 1001, 1
- * after any other ending. */
+ * after any other ending, 2 when the transport's handshake failed or timed
+ * out (no connection was made). Every wait is bounded: by the engine's
+ * deadlines (handshake, close handshake, keepalive), and each readable
+ * event reads a bounded amount (the engine's read budget), so a peer that
+ * floods cannot keep the client past them. */
 int client_run(client_session *s, int read_input);
 
 /* Frees the engine and closes the socket. */

@@ -1,5 +1,5 @@
 # Examples and interop tests; included by the main Makefile.
-#   make examples     build/examples/{echo_server,ws_client,chat_server[,wss_client]}
+#   make examples     build/examples/{echo_server,ws_client,chat_server[,wss_client][,uv_echo]}
 #   make run          build and start echo_server (RUN_ARGS="--port 9002 --verbose")
 #   make interop      examples against Node ws, Python websockets, Chromium,
 #                     Firefox, plus a 1,000-connection load check
@@ -33,9 +33,27 @@ ifeq ($(HAVE_HIREDIS),1)
 HIREDIS_LIBS := $(shell pkg-config --libs hiredis)
 endif
 
+# echo_server --io-uring needs liburing (Debian: liburing-dev); built
+# without it, the option says so and echo_server runs on epoll.
+HAVE_LIBURING := $(shell pkg-config --exists liburing 2>/dev/null && echo 1)
+ifeq ($(HAVE_LIBURING),1)
+URING_CFLAGS := -DECHO_HAVE_URING $(shell pkg-config --cflags liburing)
+URING_LIBS := $(shell pkg-config --libs liburing)
+endif
+
+# uv_echo needs libuv (Debian: libuv1-dev); skipped without.
+HAVE_LIBUV := $(shell pkg-config --exists libuv 2>/dev/null && echo 1)
+ifeq ($(HAVE_LIBUV),1)
+EXAMPLES += $(EX_BIN)/uv_echo
+LIBUV_CFLAGS := $(shell pkg-config --cflags libuv)
+LIBUV_LIBS := $(shell pkg-config --libs libuv)
+endif
+
 INTEROP_BIN := $(B)/interop
 INTEROP_TOOLS := $(INTEROP_BIN)/client_matrix $(INTEROP_BIN)/loadgen
 INTEROP_TOOLS += $(INTEROP_BIN)/chat_load
+# Attack clients and servers for the examples-under-attack sections.
+INTEROP_TOOLS += $(INTEROP_BIN)/attack
 
 examples: $(EXAMPLES)
 ifneq ($(HAVE_OPENSSL),1)
@@ -44,6 +62,12 @@ endif
 ifneq ($(HAVE_HIREDIS),1)
 	@echo "examples: built chat_server without Redis support (--redis): hiredis not found by pkg-config; install libhiredis-dev"
 endif
+ifneq ($(HAVE_LIBURING),1)
+	@echo "examples: echo_server built without --io-uring (liburing not found by pkg-config; install liburing-dev)"
+endif
+ifneq ($(HAVE_LIBUV),1)
+	@echo "examples: skipped uv_echo (libuv not found by pkg-config; install libuv1-dev)"
+endif
 
 # Linked into the programs below: socket helpers (net), and what ws_client
 # and wss_client share (client_common). Compiled with each program: they are
@@ -51,10 +75,17 @@ endif
 EX_NET := examples/net.c examples/net.h
 EX_CLIENT := examples/client_common.c examples/client_common.h $(EX_NET)
 EX_SRCS = $(filter %.c,$^)
+# What echo_server's loops and uv_echo share (options, heap, EMFILE reserve).
+EX_ECHO := examples/echo_common.c examples/echo_common.h $(EX_NET)
 
-$(EX_BIN)/echo_server: examples/echo_server.c $(EX_NET) $(EX_LIB) $(HDRS)
+$(EX_BIN)/echo_server: examples/echo_server.c examples/echo_uring.c examples/echo_uring.h \
+		$(EX_ECHO) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) -pthread $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
+	$(CC) $(EX_CFLAGS) $(URING_CFLAGS) -pthread $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(URING_LIBS)
+
+$(EX_BIN)/uv_echo: examples/uv_echo.c $(EX_ECHO) $(EX_LIB) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(EX_CFLAGS) $(LIBUV_CFLAGS) $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(LIBUV_LIBS)
 
 $(EX_BIN)/ws_client: examples/ws_client.c $(EX_CLIENT) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
@@ -78,6 +109,11 @@ $(EX_BIN)/wss_client: examples/wss_client.c $(EX_CLIENT) $(EX_LIB) $(HDRS)
 $(INTEROP_BIN)/%: tests/interop/%.c $(EX_NET) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(EX_CFLAGS) -Iexamples $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
+
+# The attack tool runs its floods in threads.
+$(INTEROP_BIN)/attack: tests/interop/attack.c $(EX_NET) $(EX_LIB) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(EX_CFLAGS) -Iexamples -pthread $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
 
 RUN_ARGS ?=
 run: $(EX_BIN)/echo_server

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int net_url_host(const ws6455_url *u, char *host, size_t cap)
@@ -91,17 +92,30 @@ int net_listen(const char *prog, const char *host, const char *port, int reusepo
     return fd;
 }
 
-void net_local_name(int fd, char *out, size_t cap)
+/* "host:port" of one end of a socket: ours (getsockname) or the peer's. */
+static void socket_name(int fd, int peer, char *out, size_t cap)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     char host[INET6_ADDRSTRLEN] = "?", serv[8] = "?";
     ss.ss_family = AF_UNSPEC;
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+    int rc = peer ? getpeername(fd, (struct sockaddr *)&ss, &sl)
+                  : getsockname(fd, (struct sockaddr *)&ss, &sl);
+    if (rc == 0)
         getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, serv, sizeof serv,
                     NI_NUMERICHOST | NI_NUMERICSERV);
     /* Brackets keep an IPv6 address apart from the port, as in a URL. */
     snprintf(out, cap, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+}
+
+void net_local_name(int fd, char *out, size_t cap)
+{
+    socket_name(fd, 0, out, cap);
+}
+
+void net_peer_name(int fd, char *out, size_t cap)
+{
+    socket_name(fd, 1, out, cap);
 }
 
 int net_set_nonblocking(int fd)
@@ -145,13 +159,42 @@ ptrdiff_t net_send(int fd, const uint8_t *buf, size_t len)
     }
 }
 
+ptrdiff_t net_sendv(int fd, const ws6455_iovec *iov, size_t count)
+{
+    /* Copied member by member: ws6455_iovec is not struct iovec. */
+    struct iovec v[NET_MAX_IOV];
+    if (count > NET_MAX_IOV)
+        count = NET_MAX_IOV;
+    for (size_t i = 0; i < count; i++) {
+        v[i].iov_base = (void *)iov[i].base;
+        v[i].iov_len = iov[i].len;
+    }
+    struct msghdr m = {.msg_iov = v, .msg_iovlen = count};
+    for (;;) {
+        ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
+        if (n >= 0)
+            return n;
+        if (errno != EINTR)
+            return io_failure();
+    }
+}
+
+/* What net_discard_input reads per call at most: enough to see a FIN
+ * behind a little late data, too little for a flood to hold anyone. */
+#define DISCARD_BUDGET ((size_t)64 << 10)
+
 int net_discard_input(int fd)
 {
-    uint8_t sink[4096];
-    for (;;) {
+    uint8_t sink[16384];
+    for (size_t done = 0; done < DISCARD_BUDGET;) {
         ssize_t n = recv(fd, sink, sizeof sink, 0);
-        if (n > 0 || (n < 0 && errno == EINTR))
+        if (n > 0) {
+            done += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
             continue;
         return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
     }
+    return 0; /* budget spent: still open, more may be waiting */
 }

@@ -39,9 +39,20 @@ void net_set_nodelay(int fd);
 ptrdiff_t net_recv(int fd, uint8_t *buf, size_t cap);
 ptrdiff_t net_send(int fd, const uint8_t *buf, size_t len);
 
-/* Reads and throws away whatever has arrived on a non-blocking socket, for
+/* The gather form of net_send, for ws6455's writev callback: the pieces
+ * go out in one sendmsg() call (at most NET_MAX_IOV are used). */
+#define NET_MAX_IOV 64
+ptrdiff_t net_sendv(int fd, const ws6455_iovec *iov, size_t count);
+
+/* Reads and throws away what has arrived on a non-blocking socket, for
  * waiting out the peer after the close handshake. 1 once the peer has
- * closed its end (or the socket failed), 0 while it is still open. */
+ * closed its end (or the socket failed), 0 while it is still open. Reads
+ * at most 64 KiB per call, so a peer that floods cannot keep the caller
+ * here: a level-triggered or poll() loop simply comes back. */
 int net_discard_input(int fd);
+
+/* The peer's address as "host:port" ("[host]:port" for IPv6), for log
+ * lines: computed when needed instead of kept per connection. */
+void net_peer_name(int fd, char *out, size_t cap);
 
 #endif

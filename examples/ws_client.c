@@ -51,6 +51,8 @@ static void usage(FILE *f, const char *argv0)
             "  --protocol NAME      offer a subprotocol (repeatable)\n"
             "  --header 'K: V'      add a request header (repeatable)\n"
             "  --ping-interval MS   ping after MS of silence; fail if no answer in MS\n"
+            "  --handshake-timeout MS  the opening handshake must be done within MS\n"
+            "                       (default 10000)\n"
             "  --autobahn URL       run the Autobahn|Testsuite fuzzing-server cases\n"
             "  --agent NAME         agent name for --autobahn (default ws6455)\n"
             "  --verbose            report the connection on standard error\n"

@@ -9,10 +9,15 @@
  * sends close 1000 and waits for the reply. Exit status: 0 after close
  * 1000/1001, 1 after another ending, 2 when no connection was made.
  *
- * The TLS part is all in tls_read/tls_write: SSL_read and SSL_write on a
- * non-blocking socket, SSL_ERROR_WANT_READ / SSL_ERROR_WANT_WRITE mapped to
- * WS6455_IO_WOULD_BLOCK, the peer's TLS close_notify mapped to end of
- * stream. The engine neither knows nor cares that the bytes are encrypted.
+ * The TLS part is all in tls_handshake/tls_read/tls_write: SSL_connect,
+ * SSL_read and SSL_write on a non-blocking socket, SSL_ERROR_WANT_READ /
+ * SSL_ERROR_WANT_WRITE mapped to "wait for the socket" (the handshake) or
+ * WS6455_IO_WOULD_BLOCK (the engine's callbacks), the peer's TLS
+ * close_notify mapped to end of stream. The TLS handshake runs in the
+ * poll() loop under the engine's handshake timeout (--handshake-timeout,
+ * default 10 s), so a server that accepts and never answers the
+ * ClientHello cannot hang the client. The engine neither knows nor cares
+ * that the bytes are encrypted.
  * Certificates are checked against the system store (or --cafile),
  * including the host name or IP address; --insecure skips that. Everything
  * else — options, stdin lines, the poll() loop — it shares with ws_client
@@ -27,6 +32,7 @@
 #include <openssl/x509v3.h>
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +56,8 @@ static void usage(FILE *f, const char *argv0)
             "  --protocol NAME      offer a subprotocol (repeatable)\n"
             "  --header 'K: V'      add a request header (repeatable)\n"
             "  --ping-interval MS   ping after MS of silence; fail if no answer in MS\n"
+            "  --handshake-timeout MS  TLS and WebSocket handshakes must be done within\n"
+            "                       MS (default 10000)\n"
             "  --verbose            report the connection on standard error\n"
             "  --help               this text\n",
             argv0);
@@ -118,6 +126,18 @@ static ptrdiff_t tls_read(void *user, uint8_t *buf, size_t cap)
     }
 }
 
+/*
+ * OpenSSL's retry rule: an SSL_write that returned WANT_WRITE (or WANT_READ)
+ * must be called again with the same buffer address and at least the same
+ * length, or it fails with "bad write retry". SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
+ * relaxes the address part; it is not needed here, because the engine's
+ * output never moves: ws6455_conn_pending() hands out the same bytes at the
+ * same address until they are consumed, and what is queued later only
+ * lengthens the run. So the retry the engine makes (when the socket is
+ * writable again) passes the same pointer and the same length or more —
+ * exactly what OpenSSL asks. (A caller that copied the output elsewhere
+ * between retries would need the mode again.)
+ */
 static ptrdiff_t tls_write(void *user, const uint8_t *buf, size_t len)
 {
     session *s = user;
@@ -132,6 +152,34 @@ static ptrdiff_t tls_write(void *user, const uint8_t *buf, size_t len)
     default:
         return WS6455_IO_ERROR;
     }
+}
+
+/* One step of the TLS handshake (client_common's transport handshake):
+ * 1 done, 0 waiting for *events on the socket, -1 failed (reported). */
+static int tls_handshake(client_session *cs, short *events)
+{
+    session *s = (session *)cs;
+    ERR_clear_error();
+    int rc = SSL_connect(s->ssl);
+    if (rc == 1)
+        return 1;
+    switch (SSL_get_error(s->ssl, rc)) {
+    case SSL_ERROR_WANT_READ:
+        *events = POLLIN;
+        return 0;
+    case SSL_ERROR_WANT_WRITE:
+        *events = POLLOUT;
+        return 0;
+    default:
+        break;
+    }
+    long v = SSL_get_verify_result(s->ssl);
+    if (v != X509_V_OK)
+        fprintf(stderr, "wss_client: certificate not trusted: %s (--cafile FILE or --insecure)\n",
+                X509_verify_cert_error_string(v));
+    else
+        tls_errors("TLS handshake failed");
+    return -1;
 }
 
 /* Decrypted bytes may wait inside OpenSSL with the socket empty. */
@@ -149,8 +197,9 @@ static void on_open(ws6455_conn *c, const char *subprotocol, void *user)
                 subprotocol ? subprotocol : "(none)");
 }
 
-/* TCP connect (blocking), then the TLS handshake (blocking, with the
- * certificate checks), then non-blocking for the event loop. */
+/* TCP connect (blocking), then the TLS session set up with the
+ * certificate checks and the socket made non-blocking: the handshake itself
+ * runs in client_run's poll() loop (tls_handshake). */
 static int tls_connect(session *s, SSL_CTX *ctx, const ws6455_url *u, const options *o)
 {
     if (client_connect(&s->base, u) < 0)
@@ -170,16 +219,7 @@ static int tls_connect(session *s, SSL_CTX *ctx, const ws6455_url *u, const opti
                   : !X509_VERIFY_PARAM_set1_host(param, host, 0))
             return -1;
     }
-    ERR_clear_error();
-    if (SSL_connect(s->ssl) != 1) {
-        long v = SSL_get_verify_result(s->ssl);
-        if (v != X509_V_OK)
-            fprintf(stderr, "wss_client: certificate not trusted: %s (--cafile FILE or --insecure)\n",
-                    X509_verify_cert_error_string(v));
-        else
-            tls_errors("TLS handshake failed");
-        return -1;
-    }
+    SSL_set_connect_state(s->ssl);
     return net_set_nonblocking(s->base.fd);
 }
 
@@ -191,9 +231,10 @@ static SSL_CTX *tls_context(const options *o)
     if (!ctx)
         return NULL;
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    /* The engine may hand a different pointer (its queue moved) and more
-     * bytes when a write is retried, and takes partial writes in stride. */
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* The engine takes partial writes in stride. No
+     * SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER: its output does not move (see
+     * tls_write). */
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
     if (o->insecure) {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     } else {
@@ -216,6 +257,7 @@ static int run(session *s, const options *o)
     client_session *cs = &s->base;
     client_session_init(cs, &o->common);
     cs->buffered_input = tls_pending;
+    cs->handshake = tls_handshake;
     ws6455_url url;
     if (client_parse_url(cs, o->common.url, &url) < 0)
         return 2;
@@ -234,7 +276,8 @@ static int run(session *s, const options *o)
     int status = 2;
     if (tls_connect(s, ctx, &url, o) == 0 && client_start(cs, &url, &cb, 0) == 0) {
         status = client_run(cs, 1);
-        SSL_shutdown(s->ssl); /* our close_notify; best effort */
+        if (cs->transport_up)
+            SSL_shutdown(s->ssl); /* our close_notify; best effort */
     }
     client_session_end(cs);
     SSL_free(s->ssl);

@@ -216,6 +216,12 @@ typedef struct fz_conn {
     size_t allowance; /* control frames queued past max_output_buffer by the caller */
     char picked[64];  /* the subprotocol on_request chose, if any */
     fz_outchk out;
+    /* the loop contract */
+    int queue_nonempty;      /* per on_output / on_drain */
+    const uint8_t *held;     /* what pending() last handed out and was not all consumed */
+    size_t held_len;
+    int use_iov;             /* drain through ws6455_conn_pending_iov */
+    unsigned releases, wraps; /* prepared-message release calls / wrapped messages made */
 } fz_conn;
 
 static const char *const fz_protocols[] = {"chat", "superchat"};
@@ -424,7 +430,10 @@ static void fz_on_close(ws6455_conn *c, int code, const char *reason, size_t n, 
     fz_conn *z = user;
     fz_event(z, c);
     FZ_CHECK(!z->closed);
+    /* only for connections that opened, and for every client */
+    FZ_CHECK(z->opened || z->role == WS6455_ROLE_CLIENT || (z->cfg.flags & WS6455_SKIP_HANDSHAKE));
     z->closed = 1;
+    FZ_CHECK(ws6455_conn_was_clean(c) == 0 || ws6455_conn_was_clean(c) == 1);
     FZ_CHECK(ws6455_close_code_valid((unsigned)code) || code == 1005 || code == 1006);
     FZ_CHECK(reason != NULL && n <= WS6455_MAX_CONTROL_PAYLOAD - 2);
     FZ_CHECK(fz_utf8_ref_valid((const uint8_t *)reason, n, NULL));
@@ -432,6 +441,33 @@ static void fz_on_close(ws6455_conn *c, int code, const char *reason, size_t n, 
         return;
     if (z->cbmode & FZ_CB_CLOSE)
         fz_allow(z, ws6455_close(c, 1000, "bye", 3), 5);
+}
+
+/* on_output: the queue was empty (by our count) and now holds bytes. */
+static void fz_on_output(ws6455_conn *c, void *user)
+{
+    fz_conn *z = user;
+    FZ_CHECK(c == z->c && !z->gone);
+    FZ_CHECK(!z->queue_nonempty);
+    FZ_CHECK(ws6455_conn_wants_write(c));
+    z->queue_nonempty = 1;
+}
+
+/* on_drain: the queue was non-empty and emptied by consuming. */
+static void fz_on_drain(ws6455_conn *c, void *user)
+{
+    fz_conn *z = user;
+    FZ_CHECK(c == z->c && !z->gone);
+    FZ_CHECK(z->queue_nonempty);
+    FZ_CHECK(!ws6455_conn_wants_write(c));
+    z->queue_nonempty = 0;
+}
+
+static void fz_release(void *user, const void *data)
+{
+    fz_conn *z = user;
+    FZ_CHECK(data != NULL);
+    z->releases++;
 }
 
 /* Live memory the configuration allows (docs/security.md): the struct and
@@ -463,20 +499,67 @@ static void fz_check(fz_conn *z)
     size_t n = ws6455_conn_pending(c, &p);
     FZ_CHECK(p != NULL && ws6455_conn_buffered_amount(c) >= n);
     FZ_CHECK(ws6455_conn_wants_write(c) == (n > 0));
+    /* Output stays where it is until consumed. */
+    if (z->held && n) {
+        FZ_CHECK(p == z->held && n >= z->held_len);
+    }
+    /* Output is only ever dropped (no on_drain) when the connection ends. */
+    if (z->queue_nonempty && n == 0) {
+        FZ_CHECK(st == WS6455_STATE_CLOSED);
+        z->queue_nonempty = 0;
+    }
+    FZ_CHECK(z->queue_nonempty == (n > 0));
+    /* Every connection that is closing has a way to end. */
+    if (st >= WS6455_STATE_CLOSING && !ws6455_conn_should_close_socket(c))
+        FZ_CHECK(ws6455_conn_deadline(c) != WS6455_NO_DEADLINE);
     FZ_CHECK(z->mem.live <= fz_mem_bound(z));
 }
 
+/* Takes up to max bytes of output, run by run (or a gather at a time),
+ * checking each against what was handed out before. */
 static void fz_drain(fz_conn *z, size_t max)
 {
-    if (z->gone)
-        return;
-    const uint8_t *p;
-    size_t n = ws6455_conn_pending(z->c, &p);
-    if (n > max)
-        n = max;
-    for (size_t i = 0; i < n; i++)
-        fz_outchk_byte(&z->out, p[i]);
-    ws6455_conn_consume(z->c, n);
+    while (!z->gone && max) {
+        const uint8_t *p;
+        size_t n;
+        if (z->use_iov) {
+            ws6455_iovec iov[4];
+            size_t total;
+            size_t count = ws6455_conn_pending_iov(z->c, iov, 4, &total);
+            FZ_CHECK((count == 0) == (total == 0));
+            if (!count)
+                break;
+            p = iov[0].base;
+            n = iov[0].len;
+            size_t sum = 0;
+            for (size_t i = 0; i < count; i++)
+                sum += iov[i].len;
+            FZ_CHECK(sum == total);
+        } else {
+            n = ws6455_conn_pending(z->c, &p);
+        }
+        if (n == 0)
+            break;
+        if (z->held)
+            FZ_CHECK(p == z->held && n >= z->held_len);
+        if (n > max)
+            n = max;
+        for (size_t i = 0; i < n; i++)
+            fz_outchk_byte(&z->out, p[i]);
+        const uint8_t *before = p;
+        size_t run = ws6455_conn_pending(z->c, &p);
+        int rc = ws6455_conn_consume(z->c, n);
+        if (rc == WS6455_ERR_CLOSED) {
+            FZ_CHECK(z->freeing);
+            z->gone = 1;
+            return;
+        }
+        FZ_CHECK(rc == WS6455_OK);
+        /* a partly consumed run stays put */
+        z->held = n < run ? before + n : NULL;
+        z->held_len = n < run ? run - n : 0;
+        max -= n;
+    }
 }
 
 /* Feeds n bytes from an exact-size heap copy (ASan sees any over-read; the
@@ -559,10 +642,44 @@ static void fz_api_call(fz_conn *z, unsigned a)
         (void)ws6455_send_text(c, (const char *)big, fz_sizes[sel & 7u]);
         break;
     default:
+        if ((sel & 3u) == 1) {
+            /* a prepared message, copied or wrapped */
+            ws6455_message *m;
+            if (sel & 4u) {
+                m = ws6455_message_wrap(NULL, WS6455_OP_BINARY, big, fz_sizes[(sel >> 3) & 7u],
+                                        fz_release, z);
+                if (m)
+                    z->wraps++;
+            } else {
+                const char *s = fz_texts[(sel >> 3) & 7u];
+                m = ws6455_message_new(NULL, WS6455_OP_TEXT, s, strlen(s));
+                FZ_CHECK((m != NULL) == fz_utf8_ref_valid((const uint8_t *)s, strlen(s), NULL));
+            }
+            if (m) {
+                rc = ws6455_send_message(c, m);
+                ws6455_message_free(m);
+                fz_after_call(z, rc);
+            }
+            break;
+        }
+        if ((sel & 3u) == 2 && (sel & 4u)) {
+            rc = ws6455_conn_abort(c);
+            fz_after_call(z, rc);
+            if (!z->gone) {
+                FZ_CHECK(ws6455_conn_should_close_socket(c));
+                FZ_CHECK(ws6455_send_text(c, "x", 1) == WS6455_ERR_CLOSED);
+            }
+            break;
+        }
+        if ((sel & 3u) == 3) {
+            z->use_iov = !z->use_iov;
+            break;
+        }
         (void)ws6455_conn_should_close_socket(c);
         (void)ws6455_conn_wants_read(c);
         (void)ws6455_conn_deadline(c);
         (void)ws6455_conn_subprotocol(c);
+        (void)ws6455_conn_was_clean(c);
         if (z->role == WS6455_ROLE_CLIENT && ws6455_conn_response(c)) {
             const ws6455_response *r = ws6455_conn_response(c);
             size_t len;
@@ -643,8 +760,10 @@ static FZ_UNUSED int fz_conn_run(const uint8_t *data, size_t size, int role)
     }
 
     ws6455_callbacks cb;
-    memset(&cb, 0, sizeof cb);
+    ws6455_callbacks_init(&cb);
     cb.random = fz_random;
+    cb.on_output = fz_on_output;
+    cb.on_drain = fz_on_drain;
     cb.on_request = fz_on_request;
     cb.on_open = fz_on_open;
     cb.on_message = fz_on_message;
@@ -654,14 +773,22 @@ static FZ_UNUSED int fz_conn_run(const uint8_t *data, size_t size, int role)
     cb.on_close = fz_on_close;
     cb.on_error = fz_on_error;
 
+    /* Through a context of its own, freed at once: the connection holds it. */
     int err = 1;
-    z->c = ws6455_conn_new_err(cfg, &cb, z, &err, NULL);
+    const char *bad = "unset";
+    ws6455_context *ctx = ws6455_context_new_err(cfg, &cb, &err, &bad);
+    if (ctx) {
+        FZ_CHECK(err == WS6455_OK && bad == NULL);
+        z->c = ws6455_conn_new_in_err(ctx, z, &err);
+        ws6455_context_free(ctx);
+    }
     if (!z->c) {
         FZ_CHECK(err == WS6455_ERR_NOMEM || err == WS6455_ERR_RANDOM);
         FZ_CHECK(z->mem.live == 0);
         return 0;
     }
     FZ_CHECK(err == WS6455_OK);
+    z->queue_nonempty = ws6455_conn_wants_write(z->c); /* a client's request: no on_output */
     fz_outchk_init(&z->out, role, hs == 0);
     z->last_state = ws6455_conn_state(z->c);
     if (b2 & 0x40u)
@@ -751,6 +878,11 @@ static FZ_UNUSED int fz_conn_run(const uint8_t *data, size_t size, int role)
         ws6455_conn_free(z->c);
         z->gone = 1;
     }
+    /* on_close exactly once for every connection that opened (and clients) */
+    if (z->opened || z->role == WS6455_ROLE_CLIENT || (cfg->flags & WS6455_SKIP_HANDSHAKE))
+        FZ_CHECK(z->closed);
+    /* every wrapped message was released exactly once */
+    FZ_CHECK(z->releases == z->wraps);
     /* Everything allocated was given back. */
     FZ_CHECK(z->mem.live == 0 && z->mem.live_blocks == 0);
     return 0;

@@ -131,10 +131,13 @@ void ws6455_conn_free(ws6455_conn *c)
         /* Freed from inside a callback: the call that ran it frees the
          * connection on its way out (ws6455__leave). */
         c->free_requested = 1;
+        c->rx_stop = 1;
         return;
     }
     c->freeing = 1;
-    /* on_close exactly once, however the connection ends. */
+    /* on_close exactly once, however the connection ends; inside it the
+     * connection is already CLOSED (nothing more can be sent). */
+    ws6455__enter_closed(c, 1);
     ws6455__notify_close(c, 1006, "", 0);
     ws6455__destroy(c);
 }

@@ -250,6 +250,11 @@ ws6455_context *ws6455_context_new_err(const ws6455_config *cfg, const ws6455_ca
     copy_config_strings(&cp, &ctx->cfg, &local);
     ctx->refs = 1;
     ctx->has_creator_ref = 1;
+    size_t small = local.max_frame_size < local.max_message_size ? local.max_frame_size
+                                                                  : local.max_message_size;
+    ctx->fast_len = (uint8_t)(small < WS6455_MAX_CONTROL_PAYLOAD ? small : WS6455_MAX_CONTROL_PAYLOAD);
+    ctx->fast_rx = !(local.flags & WS6455_STREAM_FRAGMENTS);
+    ctx->fast_tx = local.role == WS6455_ROLE_SERVER && !(local.flags & WS6455_WRITE_THROUGH);
     *err = WS6455_OK;
     return ctx;
 }

@@ -20,6 +20,8 @@
 #define WS6455__POOL_MAX 32
 #define WS6455__CHUNK_SMALL 512
 #define WS6455__CHUNK_LARGE 8192
+/* One chunk made for a big frame is kept for the next, up to this size. */
+#define WS6455__BIG_SPARE_MAX ((size_t)1 << 20)
 
 typedef struct ws6455__chunk ws6455__chunk;
 
@@ -38,8 +40,14 @@ struct ws6455_context {
     size_t pool_small_count, pool_large_count;
     ws6455__chunk *refs_pool; /* free small chunks for messages sent by reference */
     size_t refs_pool_count;
+    ws6455__chunk *big_spare; /* the last chunk made for one big frame, for the next */
     uint8_t *spare;        /* a reassembly buffer kept for the next message */
     size_t spare_cap;
+
+    /* Fast-path switches, decided once from the configuration. */
+    uint8_t fast_rx;  /* whole small messages may skip the general path */
+    uint8_t fast_tx;  /* small sends may skip the general path */
+    uint8_t fast_len; /* largest payload the fast paths take: min(125, limits) */
 
     uint8_t rand_left;
     uint8_t has_creator_ref;

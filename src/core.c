@@ -65,7 +65,7 @@ void ws6455__aux_trim(ws6455_conn *c)
 
 void ws6455__output_added(ws6455_conn *c, int was_empty)
 {
-    if (was_empty && c->out.len)
+    if (was_empty && c->out.len && !c->consuming)
         WS6455__EMIT0(c, on_output);
 }
 
@@ -183,7 +183,11 @@ void ws6455__output_consumed(ws6455_conn *c, size_t n)
     if (n == 0)
         return;
     ws6455__outq_consume(&c->out, c->ctx, n);
+    /* A pong kept back moves in now; to the caller the queue did not go
+     * empty, so neither on_drain nor on_output. */
+    c->consuming = 1;
     flush_kept_pong(c);
+    c->consuming = 0;
     if (c->out.len == 0)
         WS6455__EMIT0(c, on_drain);
 }
@@ -196,6 +200,7 @@ void ws6455__enter_closed(ws6455_conn *c, int drop)
         c->state = WS6455_STATE_CLOSED;
         c->stamp = c->now;
     }
+    c->rx_stop = 1;
     if (drop && c->out.len) {
         ws6455__outq_clear(&c->out, c->ctx);
         c->output_dropped = 1;
@@ -211,6 +216,7 @@ void ws6455__fail(ws6455_conn *c, int err, int drop)
     if (c->error || c->state == WS6455_STATE_CLOSED)
         return;
     c->error = err;
+    c->rx_stop = 1;
     int code = ws6455_error_close_code(err);
     int was_open = c->state == WS6455_STATE_OPEN || c->state == WS6455_STATE_CLOSING;
     WS6455__EMIT(c, on_error, err);

@@ -61,6 +61,8 @@ struct ws6455_conn {
     uint8_t rx_phase;       /* enum ws6455__rx_phase */
     uint8_t msg_opcode;     /* the data message in progress (0: none) */
     uint8_t tx_frag_opcode; /* a fragmented send is in progress (0: none) */
+    uint8_t rx_stop;        /* input is over: failed, closed, the peer's close
+                               arrived, or a free was requested from a callback */
     unsigned free_requested : 1;
     unsigned freeing : 1;        /* inside ws6455_conn_free */
     unsigned opened : 1;         /* on_open was called */
@@ -73,6 +75,8 @@ struct ws6455_conn {
     unsigned ping_outstanding : 1;
     unsigned have_time : 1;
     unsigned subprotocol_owned : 1;
+    unsigned consuming : 1;      /* inside output_consumed: the queue is not
+                                    seen empty while a kept pong moves in */
 };
 
 /* Runs an event callback, tracking re-entrancy. */

@@ -41,6 +41,8 @@
  */
 #include "ws6455.h"
 
+#include "mask.h"
+
 #include <string.h>
 
 /* Hints that keep the fast path straight-line code; no effect on results. */
@@ -278,6 +280,27 @@ int ws6455_frame_decode_unmask(uint8_t *buf, size_t n, int role, unsigned allowe
                                uint64_t *frame_size)
 {
     *frame_size = 0;
+    /* Small frames (7-bit length) that break no rule, in registers; every
+     * other case, errors included, through the decoder. */
+    if (WS6455__LIKELY(n >= 2)) {
+        unsigned b0 = buf[0], b1 = buf[1], len = b1 & 0x7Fu;
+        unsigned mask_bit = role == WS6455_ROLE_CLIENT ? 0u : 0x80u;
+        unsigned bad = (b0 & ~allowed_rsv & RSV_MASK) | ((RESERVED_OPCODES >> (b0 & 0x0Fu)) & 1u) |
+                       ((b0 << 4) & (~b0 | (len + 2)) & 0x80u) | ((b1 ^ mask_bit) & 0x80u);
+        if (WS6455__LIKELY(len < 126 && !bad)) {
+            size_t hlen = mask_bit ? 6 : 2;
+            if (n < hlen)
+                return 0; /* the header is not complete yet */
+            *frame_size = hlen + len;
+            if (n < hlen + len)
+                return 0;
+            store_header(h, b0, b1, len, buf, (unsigned)hlen);
+            if (mask_bit)
+                ws6455__unmask_small(buf + hlen, len, buf + 2);
+            *payload = buf + hlen;
+            return 1;
+        }
+    }
     ws6455_frame_decoder d;
     ws6455_frame_decoder_init(&d, role, allowed_rsv, flags);
     size_t used;

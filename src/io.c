@@ -61,6 +61,40 @@ static ptrdiff_t read_once(ws6455_conn *c, uint8_t *buf, size_t cap)
     return r;
 }
 
+/* The reading loop; returns WS6455_ERR_CLOSED when a callback freed the
+ * connection (which must then not be touched). */
+static int read_loop(ws6455_conn *c, ws6455_context *ctx, int *more)
+{
+    size_t cap = ctx->cfg.read_buffer_size;
+    int short_drains = (ctx->cfg.flags & WS6455_SHORT_READ_DRAINED) != 0;
+    size_t budget = ctx->cfg.read_budget;
+    int rc = WS6455_OK;
+    while (ws6455_conn_wants_read(c)) {
+        if (budget == 0) {
+            *more = 1;
+            break;
+        }
+        size_t want = cap < budget ? cap : budget;
+        ptrdiff_t r = read_once(c, ctx->rbuf, want);
+        if (r == 0)
+            break;
+        if (r == READ_EOF)
+            return ws6455_conn_recv_eof(c);
+        if (r < 0) {
+            /* A broken socket is an abnormal end of stream (1006). */
+            return ws6455_conn_recv_eof(c) == WS6455_ERR_CLOSED ? WS6455_ERR_CLOSED
+                                                               : WS6455_ERR_IO;
+        }
+        budget -= (size_t)r;
+        rc = ws6455_conn_recv(c, ctx->rbuf, (size_t)r, NULL);
+        if (rc == WS6455_ERR_CLOSED)
+            return rc; /* freed from a callback */
+        if ((size_t)r < want && short_drains)
+            break;
+    }
+    return rc;
+}
+
 int ws6455_conn_on_readable(ws6455_conn *c)
 {
     if (!c)
@@ -68,58 +102,29 @@ int ws6455_conn_on_readable(ws6455_conn *c)
     ws6455_context *ctx = c->ctx;
     if (!ctx->cb.read || (!ctx->cb.write && !ctx->cb.writev) || c->in_callback || ctx->reading)
         return WS6455_ERR_INVALID_STATE;
-    size_t cap = ctx->cfg.read_buffer_size;
     if (!ctx->rbuf) {
-        ctx->rbuf = ws6455__alloc(&ctx->alloc, cap);
+        ctx->rbuf = ws6455__alloc(&ctx->alloc, ctx->cfg.read_buffer_size);
         if (!ctx->rbuf)
             return WS6455_ERR_NOMEM;
     }
-    int short_drains = (ctx->cfg.flags & WS6455_SHORT_READ_DRAINED) != 0;
-    size_t budget = ctx->cfg.read_budget;
-    int rc = WS6455_OK, more = 0;
     /* The buffer is the context's: no other connection of it may read
-     * while this one's events run (they may point into it). */
+     * while this one's events run (they may point into it). A callback may
+     * free this connection, and with it the context's last other reference:
+     * hold one until we are done with the context. */
+    int more = 0;
+    ws6455__context_ref(ctx);
     ctx->reading = 1;
-    while (ws6455_conn_wants_read(c)) {
-        if (budget == 0) {
-            more = 1;
-            break;
-        }
-        size_t want = cap < budget ? cap : budget;
-        ptrdiff_t r = read_once(c, ctx->rbuf, want);
-        if (r == 0)
-            break;
-        if (r == READ_EOF) {
-            ctx->reading = 0;
-            rc = ws6455_conn_recv_eof(c);
-            if (rc == WS6455_ERR_CLOSED)
-                return rc;
-            break;
-        }
-        if (r < 0) {
-            /* A broken socket is an abnormal end of stream (1006). */
-            ctx->reading = 0;
-            if (ws6455_conn_recv_eof(c) == WS6455_ERR_CLOSED)
-                return WS6455_ERR_CLOSED;
-            return WS6455_ERR_IO;
-        }
-        budget -= (size_t)r;
-        rc = ws6455_conn_recv(c, ctx->rbuf, (size_t)r, NULL);
-        if (rc == WS6455_ERR_CLOSED) {
-            ctx->reading = 0;
-            return rc; /* freed from a callback */
-        }
-        if ((size_t)r < want && short_drains)
-            break;
-    }
+    int rc = read_loop(c, ctx, &more);
     ctx->reading = 0;
+    ws6455__context_unref(ctx);
+    if (rc == WS6455_ERR_CLOSED)
+        return rc;
     /* Everything this event produced goes out in one flush. */
-    int wrc = flush(c);
-    wrc = ws6455__leave(c, wrc);
+    int wrc = ws6455__leave(c, flush(c));
     if (wrc < 0)
         return wrc;
     if (rc < 0)
-        return rc; /* a violation, or the stream ended without a close (1006) */
+        return rc; /* a violation, I/O, or the stream ended without a close (1006) */
     if (c->error && c->error != WS6455_ERR_ABNORMAL_CLOSURE)
         return c->error;
     return more && ws6455_conn_wants_read(c) ? WS6455_MORE : WS6455_OK;

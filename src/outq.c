@@ -27,6 +27,11 @@ static ws6455__chunk *chunk_new(ws6455_context *ctx, size_t need, int first)
         k = *pool;
         *pool = k->next;
         (*count)--;
+    } else if (cap > WS6455__CHUNK_LARGE && ctx->big_spare && ctx->big_spare->cap >= cap) {
+        /* Big frames one after the other (a stream of 64 KiB messages)
+         * reuse one chunk instead of allocating each. */
+        k = ctx->big_spare;
+        ctx->big_spare = NULL;
     } else {
         if (cap > SIZE_MAX - sizeof *k)
             return NULL;
@@ -80,6 +85,11 @@ static void chunk_release(ws6455_context *ctx, ws6455__chunk *k)
         ctx->pool_large = k;
         ctx->pool_large_count++;
         return;
+    } else if (k->cap > WS6455__CHUNK_LARGE && k->cap <= WS6455__BIG_SPARE_MAX &&
+               (!ctx->big_spare || ctx->big_spare->cap < k->cap)) {
+        ws6455__free(&ctx->alloc, ctx->big_spare);
+        ctx->big_spare = k;
+        return;
     }
     ws6455__free(&ctx->alloc, k);
 }
@@ -98,7 +108,7 @@ static void link_tail(ws6455__outq *q, ws6455__chunk *k)
 size_t ws6455__outq_room(const ws6455__outq *q)
 {
     const ws6455__chunk *t = q->tail;
-    return t && !t->msg ? t->cap - t->len : 0;
+    return t ? t->cap - t->len : 0; /* a reference is full */
 }
 
 int ws6455__outq_ensure(ws6455__outq *q, ws6455_context *ctx, size_t n)
@@ -162,7 +172,7 @@ int ws6455__outq_push_message(ws6455__outq *q, ws6455_context *ctx, ws6455_messa
         return WS6455_ERR_NOMEM;
     ws6455__message_ref(m);
     k->msg = m;
-    k->len = ws6455__message_frame_len(m);
+    k->len = k->cap = ws6455__message_frame_len(m);
     link_tail(q, k);
     q->len += k->len;
     return WS6455_OK;
@@ -260,4 +270,6 @@ void ws6455__outq_pool_free(ws6455_context *ctx)
     free_list(ctx, &ctx->pool_small, &ctx->pool_small_count);
     free_list(ctx, &ctx->pool_large, &ctx->pool_large_count);
     free_list(ctx, &ctx->refs_pool, &ctx->refs_pool_count);
+    ws6455__free(&ctx->alloc, ctx->big_spare);
+    ctx->big_spare = NULL;
 }

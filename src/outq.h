@@ -15,7 +15,8 @@ struct ws6455__chunk {
     ws6455_message *msg; /* a message sent by reference; NULL: bytes[] */
     size_t off;          /* bytes of this chunk already consumed */
     size_t len;          /* bytes in this chunk (a message: its whole frame) */
-    size_t cap;          /* room in bytes[] (0 for a reference) */
+    size_t cap;          /* room in bytes[]; a reference has cap == len, so
+                            its free room reads as 0 without a test */
     uint8_t bytes[];
 };
 

@@ -3,6 +3,8 @@
  * is in core.c. */
 #include "core.h"
 
+#include "mask.h"
+
 #include <string.h>
 
 /* Whether anything more may be sent: nothing after our close, the peer's
@@ -98,7 +100,15 @@ static int send_data_frame(ws6455_conn *c, int opcode, int fin, const uint8_t *p
 
 /* ------------------------------------------------------------ API */
 
-static int send_message(ws6455_conn *c, int opcode, const void *p, size_t n)
+#if defined(__GNUC__)
+#define WS6455__NOINLINE __attribute__((noinline))
+#else
+#define WS6455__NOINLINE
+#endif
+
+/* The general path of send_text and send_binary (out of line: the fast
+ * path in front of it then needs no stack frame). */
+WS6455__NOINLINE static int send_message(ws6455_conn *c, int opcode, const void *p, size_t n)
 {
     if (!c || (!p && n))
         return WS6455_ERR_INVALID_ARGUMENT;
@@ -113,13 +123,56 @@ static int send_message(ws6455_conn *c, int opcode, const void *p, size_t n)
     return ws6455__leave(c, rc);
 }
 
+/* The common send, fused: a server's small single-frame message (<= 125
+ * bytes) while OPEN, written straight into the free room of the queue's
+ * tail chunk — no header struct, no encoder, no allocation, no callback
+ * (the queue is already non-empty, so on_output is not due). Anything else
+ * — an empty queue, a full tail, the backpressure limit, the client role
+ * (masking), write-through, non-ASCII text (validated on the general path)
+ * — goes the general way, which also gives the exact error. Returns the
+ * room the frame went to, or NULL when it was not queued. */
+static inline uint8_t *send_small(ws6455_conn *c, size_t n)
+{
+    if (n > WS6455_MAX_CONTROL_PAYLOAD || c->state != WS6455_STATE_OPEN || c->tx_frag_opcode ||
+        !c->ctx->fast_tx)
+        return NULL;
+    ws6455__chunk *t = c->out.tail;
+    size_t total = n + 2;
+    if (!t || t->cap - t->len < total || c->out.len + total > c->ctx->cfg.max_output_buffer)
+        return NULL;
+    return t->bytes + t->len;
+}
+
+/* Commits what send_small made room for. */
+static inline void send_small_commit(ws6455_conn *c, uint8_t *d, unsigned b0, size_t n)
+{
+    d[0] = (uint8_t)b0;
+    d[1] = (uint8_t)n;
+    c->out.tail->len += n + 2;
+    c->out.len += n + 2;
+}
+
 int ws6455_send_text(ws6455_conn *c, const char *s, size_t n)
 {
+    uint8_t *d;
+    /* ASCII is valid UTF-8; other text is validated on the general path
+     * (the bytes copied into the uncommitted room are then ignored). */
+    if (c && s && (d = send_small(c, n)) != NULL &&
+        !ws6455__copy_small_high(d + 2, (const uint8_t *)s, n)) {
+        send_small_commit(c, d, 0x81, n);
+        return WS6455_OK;
+    }
     return send_message(c, WS6455_OP_TEXT, s, n);
 }
 
 int ws6455_send_binary(ws6455_conn *c, const void *p, size_t n)
 {
+    uint8_t *d;
+    if (c && p && (d = send_small(c, n)) != NULL) {
+        ws6455__copy_small(d + 2, p, n);
+        send_small_commit(c, d, 0x82, n);
+        return WS6455_OK;
+    }
     return send_message(c, WS6455_OP_BINARY, p, n);
 }
 

@@ -566,6 +566,37 @@ static void test_write_through(void **state)
     ws6455_conn_free(c);
 }
 
+
+/* A connection with a context of its own, freed from inside an event of
+ * ws6455_conn_on_readable: the context goes with it, and the call must not
+ * touch either afterwards (ASan watches). */
+static void free_in_event(ws6455_conn *c, int op, const uint8_t *p, size_t n, void *u)
+{
+    (void)op, (void)p, (void)n, (void)u;
+    ws6455_conn_free(c);
+}
+
+static void test_free_during_on_readable_with_own_context(void **state)
+{
+    (void)state;
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+    cfg.flags = WS6455_SKIP_HANDSHAKE;
+    ws6455_callbacks cb;
+    ws6455_callbacks_init(&cb);
+    cb.read = flood_read;
+    cb.write = flood_write;
+    cb.on_message = free_in_event;
+    flood f;
+    memset(&f, 0, sizeof f);
+    static const uint8_t m[4] = {5, 6, 7, 8};
+    f.frame_len = tu_frame(f.frame, 1, WS6455_OP_TEXT, "bye", 3, m);
+    f.avail = 3 * f.frame_len;
+    ws6455_conn *c = ws6455_conn_new(&cfg, &cb, &f);
+    assert_non_null(c);
+    assert_int_equal(ws6455_conn_on_readable(c), WS6455_ERR_CLOSED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -580,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_shared_read_buffer_not_reentered),
         cmocka_unit_test(test_one_writev_per_readable_event),
         cmocka_unit_test(test_write_through),
+        cmocka_unit_test(test_free_during_on_readable_with_own_context),
         cmocka_unit_test(test_callbacks_required),
     };
     return cmocka_run_group_tests_name("io", tests, NULL, NULL);

@@ -3,6 +3,7 @@
  * callback I/O, with identical transcripts and output required. Covers the
  * ground of the Autobahn|Testsuite groups 1-7 and 10. */
 #include "convo.h"
+#include "context.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -627,6 +628,168 @@ static void test_client_rejects_masked_server_frame(void **state)
               NULL, 0);
 }
 
+
+/* ---------------------------------------------------------- fast path vs general path */
+
+/* The fused small-message path (recv.c rx_fast_*) must be invisible: the
+ * same random streams, split at random points, with callbacks that send,
+ * close, abort or free at random events, give the same transcript, output,
+ * state and error with the fast path on and forced off (the general path
+ * is the reference). Both roles; limits below and above 125. */
+typedef struct diff_run {
+    tu_convo t;
+    tu_rng actions; /* what callbacks do, the same sequence on both sides */
+    int freed;
+} diff_run;
+
+static void diff_on_message(tu_convo *t, int op, const uint8_t *p, size_t n)
+{
+    diff_run *d = (diff_run *)t;
+    uint64_t a = tu_rng_below(&d->actions, 40);
+    if (a == 0)
+        ws6455_close(t->c, 1000, "enough", 6);
+    else if (a == 1)
+        ws6455_conn_abort(t->c);
+    else if (a == 2) {
+        ws6455_conn_free(t->c);
+        d->freed = 1;
+    } else if (a < 12)
+        op == WS6455_OP_TEXT ? ws6455_send_text(t->c, (const char *)p, n)
+                             : ws6455_send_binary(t->c, p, n);
+}
+
+static size_t random_frame(tu_rng *r, uint8_t *dst, int role_of_receiver, unsigned *in_msg)
+{
+    uint8_t payload[400];
+    size_t n;
+    uint64_t k = tu_rng_below(r, 100);
+    /* mostly small, some at the 125/126 edge, some bigger */
+    if (k < 70)
+        n = (size_t)tu_rng_below(r, 40);
+    else if (k < 85)
+        n = 120 + (size_t)tu_rng_below(r, 10);
+    else
+        n = (size_t)tu_rng_below(r, sizeof payload);
+    int op;
+    int fin = 1;
+    uint64_t what = tu_rng_below(r, 100);
+    if (what < 8) {
+        op = WS6455_OP_PING;
+        if (n > 125)
+            n = 125;
+    } else if (what < 10) {
+        op = WS6455_OP_PONG;
+        if (n > 125)
+            n = 125;
+    } else if (what < 20) { /* fragments */
+        op = *in_msg ? WS6455_OP_CONTINUATION : WS6455_OP_TEXT;
+        fin = tu_rng_below(r, 2) == 0;
+        *in_msg = !fin;
+    } else if (*in_msg) {
+        op = WS6455_OP_CONTINUATION;
+        *in_msg = 0;
+    } else {
+        op = what < 60 ? WS6455_OP_TEXT : WS6455_OP_BINARY;
+    }
+    for (size_t i = 0; i < n; i++)
+        payload[i] = (uint8_t)(0x20 + tu_rng_below(r, 90));
+    uint64_t spice = tu_rng_below(r, 100);
+    if (op != WS6455_OP_BINARY && spice < 15 && n >= 4)
+        memcpy(payload + tu_rng_below(r, n - 3), "\xc3\xa9\xe2\x82", 4); /* é and half a € */
+    else if (op != WS6455_OP_BINARY && spice < 25 && n >= 2)
+        memcpy(payload + tu_rng_below(r, n - 1), "\xc3\xa9", 2);
+    if (spice == 99 && n) /* a rare broken byte */
+        payload[tu_rng_below(r, n)] = 0xff;
+    uint8_t key[4];
+    tu_rng_fill(r, key, 4);
+    return tu_frame(dst, fin, op, payload, n, role_of_receiver == WS6455_ROLE_SERVER ? key : NULL);
+}
+
+static void diff_feed(diff_run *d, const uint8_t *stream, size_t len, const size_t *cuts,
+                      size_t ncuts, int fast, const ws6455_config *cfg, uint64_t seed)
+{
+    tu_convo_init(&d->t);
+    tu_rng_seed(&d->actions, seed);
+    d->freed = 0;
+    d->t.on_message_hook = diff_on_message;
+    ws6455_callbacks cb;
+    tu_convo_callbacks(&cb);
+    ws6455_context *ctx = ws6455_context_new(cfg, &cb);
+    assert_non_null(ctx);
+    if (!fast)
+        ctx->fast_rx = ctx->fast_tx = 0;
+    d->t.c = ws6455_conn_new_in(ctx, &d->t);
+    ws6455_context_free(ctx);
+    uint8_t *copy = malloc(len ? len : 1);
+    memcpy(copy, stream, len);
+    size_t from = 0;
+    for (size_t i = 0; i <= ncuts && !d->freed; i++) {
+        size_t to = i < ncuts ? cuts[i] : len;
+        int rc = ws6455_conn_recv(d->t.c, copy + from, to - from, NULL);
+        tu_logf(&d->t, "rc %d\n", rc);
+        if (rc == WS6455_ERR_CLOSED)
+            d->freed = 1;
+        from = to;
+        if (!d->freed) { /* drain, so that both sides see the same queue states */
+            const uint8_t *p;
+            size_t n;
+            while ((n = ws6455_conn_pending(d->t.c, &p)) > 0) {
+                memcpy(d->t.out + d->t.out_len, p, n);
+                d->t.out_len += n;
+                ws6455_conn_consume(d->t.c, n);
+            }
+        }
+    }
+    if (!d->freed)
+        tu_logf(&d->t, "state %d error %d\n", ws6455_conn_state(d->t.c), ws6455_conn_error(d->t.c));
+    else
+        d->t.c = NULL;
+    free(copy);
+}
+
+static void test_fast_path_matches_general_path(void **state)
+{
+    (void)state;
+    static uint8_t stream[1 << 17];
+    static diff_run fast, slow;
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        tu_rng r;
+        tu_rng_seed(&r, seed * 7919);
+        int role = seed % 3 == 0 ? WS6455_ROLE_CLIENT : WS6455_ROLE_SERVER;
+        ws6455_config cfg;
+        ws6455_config_init(&cfg, role);
+        cfg.flags = WS6455_SKIP_HANDSHAKE;
+        if (seed % 5 == 0)
+            cfg.max_message_size = cfg.max_frame_size = 50; /* below the fast path's 125 */
+        if (seed % 7 == 0)
+            cfg.max_output_buffer = 300;
+        size_t len = 0;
+        unsigned in_msg = 0;
+        int frames = 1 + (int)tu_rng_below(&r, 120);
+        for (int i = 0; i < frames && len < sizeof stream - 512; i++)
+            len += random_frame(&r, stream + len, role, &in_msg);
+        size_t cuts[8];
+        size_t ncuts = (size_t)tu_rng_below(&r, 8);
+        for (size_t i = 0; i < ncuts; i++)
+            cuts[i] = (size_t)tu_rng_below(&r, len + 1);
+        for (size_t i = 1; i < ncuts; i++) /* sorted */
+            for (size_t j = i; j > 0 && cuts[j - 1] > cuts[j]; j--) {
+                size_t x = cuts[j];
+                cuts[j] = cuts[j - 1];
+                cuts[j - 1] = x;
+            }
+        diff_feed(&fast, stream, len, cuts, ncuts, 1, &cfg, seed);
+        diff_feed(&slow, stream, len, cuts, ncuts, 0, &cfg, seed);
+        if (strcmp(fast.t.log, slow.t.log) != 0)
+            fail_msg("seed %llu: transcripts differ\nfast:\n%s\ngeneral:\n%s",
+                     (unsigned long long)seed, fast.t.log, slow.t.log);
+        assert_int_equal(fast.t.out_len, slow.t.out_len);
+        assert_memory_equal(fast.t.out, slow.t.out, fast.t.out_len);
+        tu_convo_free(&fast.t);
+        tu_convo_free(&slow.t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -663,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_non_minimal_length_fails_unless_lenient),
         cmocka_unit_test(test_single_frame_message_is_zero_copy),
         cmocka_unit_test(test_client_rejects_masked_server_frame),
+        cmocka_unit_test(test_fast_path_matches_general_path),
     };
     return cmocka_run_group_tests_name("recv", tests, NULL, NULL);
 }
