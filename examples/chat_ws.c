@@ -24,14 +24,12 @@
 #include "chat_log.h"
 #include "net.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #define MAX_OUTPUT ((size_t)1 << 20) /* per connection; past it: close 1013 */
 #define MAX_MESSAGE ((size_t)64 << 10)
@@ -52,21 +50,7 @@ static ptrdiff_t io_write(void *user, const uint8_t *buf, size_t len)
  * holds several messages, each a piece of its own. */
 static ptrdiff_t io_writev(void *user, const ws6455_iovec *iov, size_t count)
 {
-    struct iovec v[64];
-    size_t n = count < 64 ? count : 64;
-    for (size_t i = 0; i < n; i++) {
-        v[i].iov_base = (void *)iov[i].base;
-        v[i].iov_len = iov[i].len;
-    }
-    struct msghdr msg = {.msg_iov = v, .msg_iovlen = n};
-    for (;;) {
-        ssize_t w = sendmsg(((peer *)user)->fd, &msg, MSG_NOSIGNAL);
-        if (w >= 0)
-            return w ? w : WS6455_IO_WOULD_BLOCK;
-        if (errno == EINTR)
-            continue;
-        return errno == EAGAIN || errno == EWOULDBLOCK ? WS6455_IO_WOULD_BLOCK : WS6455_IO_ERROR;
-    }
+    return net_sendv(((peer *)user)->fd, iov, count);
 }
 
 /* ---- events */

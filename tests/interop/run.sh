@@ -282,6 +282,15 @@ t_chat() {
     fi
     stop "$PID"
 
+    # Two clients flooding pongs cannot delay the room's messages (read budget).
+    start chat_flood "$EX/chat_server" --port 0 || { fail chat "chat_server"; return; }
+    if (cd tests/interop && timeout 60 "$PY" chat_flood_check.py "$PORT" 3); then
+        pass "chat_server: fair under clients flooding pongs (messages within 100 ms)"
+    else
+        fail "chat_server: flood fairness"
+    fi
+    stop "$PID"
+
     # A member that never reads: closed 1013, socket gone by the close timeout.
     start chat_slow "$EX/chat_server" --port 0 --verbose --close-timeout 1000 || { fail chat "chat_server"; return; }
     if (cd tests/interop && timeout 90 "$PY" chat_slow_reader_check.py "$PORT" "$WORK/chat_slow.log" 1000); then
