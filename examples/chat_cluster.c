@@ -16,7 +16,8 @@
 #include <string.h>
 
 #define PREFIX "chat:"
-#define EVENTS PREFIX "events"
+#define EVENTS_CHANNEL PREFIX "events"
+static const char EVENTS[] = EVENTS_CHANNEL; /* (an array: keeps argv lists plain) */
 #define RETRY_FIRST_MS 100u
 
 /* ---- the Lua scripts. Redis runs each one atomically, so a name is
@@ -434,11 +435,14 @@ static void send_control(chat_cluster *cl, int kind, chat_str room, int argc, co
         break_link(cl, "outgoing queue full (Redis is not keeping up)");
 }
 
+/* "chat:room:" + the room's bytes: a binary key with its length, no NUL. */
 static void room_key(char out[16 + CHAT_MAX_ROOM], chat_str room, size_t *len)
 {
-    memcpy(out, PREFIX "room:", 10);
-    memcpy(out + 10, room.p, room.len);
-    *len = 10 + room.len;
+    static const char head[] = PREFIX "room:";
+    size_t h = sizeof head - 1;
+    memcpy(out, head, h); /* NOLINT(bugprone-not-null-terminated-result): length-counted */
+    memcpy(out + h, room.p, room.len);
+    *len = h + room.len;
 }
 
 static void send_heartbeat(chat_cluster *cl)
@@ -664,7 +668,7 @@ static void connect_now(chat_cluster *cl)
         break_link(cl, cl->reason);
         return;
     }
-    if (redisAsyncCommand(cl->sub.ev.ac, on_subscription, cl, "SUBSCRIBE %s %s", EVENTS,
+    if (redisAsyncCommand(cl->sub.ev.ac, on_subscription, cl, "SUBSCRIBE %s %s", EVENTS_CHANNEL,
                           cl->node_channel) != REDIS_OK) {
         break_link(cl, "cannot subscribe");
         return;
@@ -769,8 +773,9 @@ static void on_sweep(chat_timer *t, uint64_t now)
     chat_cluster *cl = CONTAINER(t, chat_cluster, sweep);
     if (cl->state != LINK_UP)
         return;
-    const char *argv[] = {"EVALSHA", cl->sha[SCRIPT_SWEEP], "0", cl->node, PREFIX, EVENTS};
-    size_t lens[] = {7, 40, 1, strlen(cl->node), strlen(PREFIX), strlen(EVENTS)};
+    static const char prefix[] = PREFIX;
+    const char *argv[] = {"EVALSHA", cl->sha[SCRIPT_SWEEP], "0", cl->node, prefix, EVENTS};
+    size_t lens[] = {7, 40, 1, strlen(cl->node), strlen(prefix), strlen(EVENTS)};
     send_control(cl, CMD_SWEEP, str_of(NULL, 0), 6, argv, lens);
     arm(cl, t, jitter(cl->cfg.node_ttl_ms / 2));
 }
@@ -795,7 +800,7 @@ chat_cluster *chat_cluster_new(const chat_cluster_config *cfg, chat_loop *loop)
     if (!cl->cfg.retry_max_ms)
         cl->cfg.retry_max_ms = CHAT_CLUSTER_DEFAULT_RETRY_MAX_MS;
     cl->loop = loop;
-    for (int i = 0; i < 8; i++)
+    for (size_t i = 0; i < 8; i++)
         snprintf(cl->node + 2 * i, 3, "%02x", id[i]);
     snprintf(cl->node_channel, sizeof cl->node_channel, PREFIX "node:%s", cl->node);
     snprintf(cl->alive_key, sizeof cl->alive_key, PREFIX "alive:%s", cl->node);
@@ -806,7 +811,7 @@ chat_cluster *chat_cluster_new(const chat_cluster_config *cfg, chat_loop *loop)
         ws6455_sha1_init(&sha);
         ws6455_sha1_update(&sha, script_text[i], strlen(script_text[i]));
         ws6455_sha1_final(&sha, digest);
-        for (int k = 0; k < 20; k++)
+        for (size_t k = 0; k < 20; k++)
             snprintf(cl->sha[i] + 2 * k, 3, "%02x", digest[k]);
     }
     cl->cmd.cl = cl->sub.cl = cl;

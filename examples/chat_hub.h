@@ -29,7 +29,7 @@
 #define CHAT_MAX_NODE_ID 32
 /* Names shown in one room, cluster-wide: keeps a users event well under a
  * connection's 1 MiB output limit. */
-#define CHAT_MAX_ROOM_NAMES 4096
+#define CHAT_MAX_ROOM_NAMES ((size_t)4096)
 
 /* A byte string that need not be NUL-terminated. */
 typedef struct chat_str {

@@ -88,7 +88,7 @@ chat_map_node *chat_map_get(const chat_map *m, const char *key, size_t len)
 static void grow(chat_map *m)
 {
     size_t nb = m->nbuckets ? 2 * m->nbuckets : 8;
-    chat_map_node **b = calloc(nb, sizeof *b);
+    chat_map_node **b = calloc(nb, sizeof(chat_map_node *));
     if (!b)
         return;
     for (size_t i = 0; i < m->nbuckets; i++)

@@ -96,7 +96,7 @@ int chat_timers_set(chat_timers *h, chat_timer *t, uint64_t at)
     }
     if (h->len == h->cap) {
         size_t cap = h->cap ? 2 * h->cap : 64;
-        chat_timer **heap = realloc(h->heap, cap * sizeof *heap);
+        chat_timer **heap = realloc(h->heap, cap * sizeof(chat_timer *));
         if (!heap)
             return -1;
         h->heap = heap;

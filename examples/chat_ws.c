@@ -154,12 +154,12 @@ static int on_request(ws6455_conn *c, const ws6455_request *req, ws6455_handshak
     if (!origin)
         return 0;
     const char *rest = NULL;
-    if (olen > 7 && !strncasecmp(origin, "http://", 7))
+    if (olen > 7 && strncasecmp(origin, "http://", 7) == 0)
         rest = origin + 7;
-    else if (olen > 8 && !strncasecmp(origin, "https://", 8))
+    else if (olen > 8 && strncasecmp(origin, "https://", 8) == 0)
         rest = origin + 8;
     size_t rlen = rest ? olen - (size_t)(rest - origin) : 0;
-    if (!rest || !host || rlen != hlen || strncasecmp(rest, host, hlen)) {
+    if (!rest || !host || rlen != hlen || strncasecmp(rest, host, hlen) != 0) {
         char eo[CHAT_ESC_SIZE(100)], eh[CHAT_ESC_SIZE(100)];
         chat_logv("refused %s: Origin %s for Host %s", p->addr,
                   chat_log_escape(eo, sizeof eo, origin, olen),

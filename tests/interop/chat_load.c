@@ -281,6 +281,15 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A non-negative decimal argument, or -1. */
+static long num(const char *v)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    return errno || end == v || *end || n < 0 ? -1 : n;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: chat_load --url ws://HOST:PORT/chat [--url ...] [--clients N] [--rooms N]\n"
@@ -302,31 +311,35 @@ int main(int argc, char **argv)
             return 2;
         }
         i++;
+        if (strcmp(a, "--url") && num(v) < 0) {
+            fprintf(stderr, "chat_load: %s wants a number, got %s\n", a, v);
+            return 2;
+        }
         if (!strcmp(a, "--url") && nurls < MAX_URLS)
             urls[nurls++] = v;
         else if (!strcmp(a, "--clients"))
-            nclients = atol(v);
+            nclients = num(v);
         else if (!strcmp(a, "--rooms"))
-            nrooms = atol(v);
+            nrooms = num(v);
         else if (!strcmp(a, "--senders-per-room"))
-            senders_per_room = atol(v);
+            senders_per_room = num(v);
         else if (!strcmp(a, "--messages"))
-            messages = atol(v);
+            messages = num(v);
         else if (!strcmp(a, "--rate"))
-            rate = atol(v);
+            rate = num(v);
         else if (!strcmp(a, "--idle"))
-            nidle = atol(v);
+            nidle = num(v);
         else if (!strcmp(a, "--timeout-ms"))
-            timeout_ms = atol(v);
+            timeout_ms = num(v);
         else if (!strcmp(a, "--server-pid") && npids < MAX_PIDS)
-            pids[npids++] = (pid_t)atol(v);
+            pids[npids++] = (pid_t)num(v);
         else {
             usage(stderr);
             return 2;
         }
     }
     if (!nurls || nclients < 2 || nrooms < 1 || nclients % nrooms || nclients / nrooms < 2 ||
-        messages < 0 || rate < 1 || nidle < 0) {
+        rate < 1 || timeout_ms < 1) {
         fprintf(stderr, "chat_load: need --url; --clients a multiple of --rooms with 2+ per room\n");
         return 2;
     }
