@@ -1,19 +1,29 @@
 /*
- * chat_server — a chat room server: one port serves the browser page over
- * plain HTTP at / and WebSocket at /chat.
+ * chat_server — chat rooms over WebSocket, one process or several joined
+ * through Redis. One port serves the browser page over plain HTTP at / and
+ * WebSocket at /chat.
  *
  *   chat_server [--host 127.0.0.1] [--port 9002] [--page FILE] [--verbose]
+ *               [--redis HOST:PORT [--node-ttl MS] [--redis-queue BYTES]]
+ *               [--close-timeout MS] [--ping-interval MS]
  *
- * What it demonstrates: embedding ws6455 in an HTTP server of your own. The
- * server reads and parses the HTTP request itself (bounded: 8 KiB, 64
- * headers), answers ordinary requests itself, and for GET /chat hands the
- * parsed request line, the headers and any bytes that followed the request
- * to ws6455_conn_accept_upgrade() — the library checks the RFC 6455 rules,
- * calls on_request (used here to refuse foreign Origins: cross-site
- * WebSocket hijacking), answers 101 and carries on with frames.
+ * What it demonstrates:
+ *  - embedding ws6455 in an HTTP server of your own (chat_http.c parses
+ *    the request, ws6455_conn_accept_upgrade() checks the RFC 6455 rules,
+ *    on_request refuses foreign Origins);
+ *  - a server whose cost per message does not grow with idle connections:
+ *    one ws6455_context, rooms with member lists (chat_hub.c), events built
+ *    once and sent by reference (ws6455_send_message), output written once
+ *    per loop iteration for the connections that got some (on_output),
+ *    deadlines in a heap (chat_timers.c);
+ *  - scaling out: with --redis, several chat_server processes behind a
+ *    load balancer share rooms, user lists and names through Redis
+ *    (chat_cluster.c; docs/examples.md);
+ *  - the loop contract: fair reads (a read budget), members that stop
+ *    reading closed by a deadline the engine announces, calm when out of
+ *    descriptors, SIGINT/SIGTERM: close 1001 to everyone.
  *
- * The protocol is JSON text messages (hand-written, bounded parser and
- * writer with escaping):
+ * The protocol is JSON text messages:
  *   client: {"type":"join","room":"r","name":"n"}   {"type":"message","text":"..."}
  *   server: {"type":"users","room":"r","users":["a","b"]} to who joined;
  *           {"type":"join","room":"r","name":"n"}, {"type":"message","room":"r",
@@ -21,809 +31,254 @@
  *           to everyone else in the room; {"type":"error","error":"..."}.
  */
 #define _GNU_SOURCE
+#include "chat_server.h"
+
+#include "chat_log.h"
 #include "net.h"
+#ifdef CHAT_WITH_REDIS
+#include "chat_cluster.h"
+#endif
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <netdb.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#define MAX_REQUEST 8192    /* HTTP request head */
-#define MAX_HEADERS 64
-#define MAX_PAGE (1u << 20) /* the page served at / */
-#define MAX_NAME 32         /* bytes of UTF-8 */
-#define MAX_ROOM 64
-#define MAX_TEXT 4096
-#define REQUEST_TIMEOUT_MS 10000u
-#define LINGER_MS 1000u
+#define MAX_PAGE (1u << 20)
+#define ACCEPT_PAUSE_MS 250u
+#define SHUTDOWN_MS 2000u
 
-typedef struct options {
-    const char *host, *port, *page;
-    int verbose;
-} options;
+#define CONTAINER(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
-static options opt = {"127.0.0.1", "9002", NULL, 0};
-static char *page;
-static size_t page_len;
+static chat_server srv;
 
-static uint64_t now_ms(void)
+/* ---- peers */
+
+void chat_peer_watch(peer *p, uint32_t events)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void logf_(const char *fmt, ...)
-{
-    if (!opt.verbose)
+    if (events == p->events)
         return;
-    va_list ap;
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-    fflush(stdout);
+    p->events = events;
+    chat_loop_mod(&p->srv->loop, p->fd, &p->watch, events);
 }
 
-/* ------------------------------------------------------------ JSON */
-
-/* Appends to a bounded buffer; `ok` turns 0 when something did not fit. */
-typedef struct jbuf {
-    char *p;
-    size_t len, cap;
-    int ok;
-} jbuf;
-
-static void jb_raw(jbuf *b, const char *s, size_t n)
+void chat_peer_free(peer *p, int reset)
 {
-    if (!b->ok || b->cap - b->len < n) {
-        b->ok = 0;
-        return;
+    chat_server *s = p->srv;
+    if (p->kind == PEER_WS) {
+        chat_ws_peer_free(p);
+        chat_logv("socket closed %s%s", p->addr, reset ? " (reset: unsent output dropped)" : "");
     }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-static void jb_lit(jbuf *b, const char *s)
-{
-    jb_raw(b, s, strlen(s));
-}
-
-/* A JSON string: quotes, backslash and control characters escaped; the
- * input is valid UTF-8 (it came from a text message) and is kept as is. */
-static void jb_str(jbuf *b, const char *s, size_t n)
-{
-    jb_raw(b, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        char esc[8];
-        if (ch == '"' || ch == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)ch;
-            jb_raw(b, esc, 2);
-        } else if (ch == '\n') {
-            jb_raw(b, "\\n", 2);
-        } else if (ch < 0x20 || ch == 0x7f) {
-            snprintf(esc, sizeof esc, "\\u%04x", ch);
-            jb_raw(b, esc, 6);
-        } else {
-            jb_raw(b, s + i, 1);
-        }
+    chat_http_free(p);
+    chat_timers_cancel(&s->loop.timers, &p->timer);
+    chat_loop_del(&s->loop, p->fd);
+    if (reset) {
+        struct linger lg = {1, 0};
+        setsockopt(p->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
-    jb_raw(b, "\"", 1);
-}
-
-/* A field the parser looks for: a string value, decoded into out. */
-typedef struct jfield {
-    const char *key;
-    char *out;
-    size_t cap; /* bytes available, not counting the NUL added */
-    size_t len;
-    int found;
-} jfield;
-
-typedef struct jparser {
-    const char *p, *end;
-} jparser;
-
-static void jp_ws(jparser *j)
-{
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-        j->p++;
-}
-
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Parses a string at j->p (at the opening quote) into out (cap bytes, NUL
- * added; out may be NULL to skip). Returns the decoded length or -1. */
-static long jp_string(jparser *j, char *out, size_t cap)
-{
-    if (j->p >= j->end || *j->p != '"')
-        return -1;
-    j->p++;
-    size_t n = 0;
-    for (;;) {
-        if (j->p >= j->end)
-            return -1;
-        unsigned char c = (unsigned char)*j->p++;
-        char tmp[4];
-        size_t tn = 1;
-        if (c == '"')
-            break;
-        if (c < 0x20)
-            return -1;
-        tmp[0] = (char)c;
-        if (c == '\\') {
-            if (j->p >= j->end)
-                return -1;
-            char e = *j->p++;
-            unsigned cp;
-            switch (e) {
-            case '"': case '\\': case '/': tmp[0] = e; break;
-            case 'b': tmp[0] = '\b'; break;
-            case 'f': tmp[0] = '\f'; break;
-            case 'n': tmp[0] = '\n'; break;
-            case 'r': tmp[0] = '\r'; break;
-            case 't': tmp[0] = '\t'; break;
-            case 'u':
-                if (j->end - j->p < 4 || hex4(j->p, &cp) < 0)
-                    return -1;
-                j->p += 4;
-                if (cp >= 0xDC00 && cp <= 0xDFFF)
-                    return -1; /* lone low surrogate */
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    unsigned lo;
-                    if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
-                        hex4(j->p + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
-                        return -1;
-                    j->p += 6;
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                }
-                if (cp < 0x80) {
-                    tmp[0] = (char)cp;
-                } else if (cp < 0x800) {
-                    tmp[0] = (char)(0xC0 | cp >> 6);
-                    tmp[1] = (char)(0x80 | (cp & 0x3F));
-                    tn = 2;
-                } else if (cp < 0x10000) {
-                    tmp[0] = (char)(0xE0 | cp >> 12);
-                    tmp[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-                    tmp[2] = (char)(0x80 | (cp & 0x3F));
-                    tn = 3;
-                } else {
-                    tmp[0] = (char)(0xF0 | cp >> 18);
-                    tmp[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-                    tmp[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-                    tmp[3] = (char)(0x80 | (cp & 0x3F));
-                    tn = 4;
-                }
-                if (cp == 0)
-                    return -1; /* no NUL inside names and texts */
-                break;
-            default:
-                return -1;
-            }
-        }
-        if (out) {
-            if (cap - n < tn)
-                return -1;
-            memcpy(out + n, tmp, tn);
-        }
-        n += tn;
-    }
-    if (out)
-        out[n] = '\0';
-    return (long)n;
-}
-
-/* Parses a flat object whose interesting values are strings. Other values
- * (numbers, true, false, null) are skipped; nested objects and arrays,
- * duplicate wanted keys and trailing bytes are refused. Returns 0 or -1. */
-static int json_parse(const char *s, size_t n, jfield *fields, size_t nf)
-{
-    jparser j = {s, s + n};
-    jp_ws(&j);
-    if (j.p >= j.end || *j.p++ != '{')
-        return -1;
-    jp_ws(&j);
-    if (j.p < j.end && *j.p == '}') {
-        j.p++;
-    } else {
-        for (;;) {
-            char key[32];
-            jp_ws(&j);
-            if (jp_string(&j, key, sizeof key - 1) < 0)
-                return -1;
-            jp_ws(&j);
-            if (j.p >= j.end || *j.p++ != ':')
-                return -1;
-            jp_ws(&j);
-            jfield *f = NULL;
-            for (size_t i = 0; i < nf; i++)
-                if (!strcmp(key, fields[i].key))
-                    f = &fields[i];
-            if (j.p < j.end && *j.p == '"') {
-                if (f && f->found)
-                    return -1;
-                long len = jp_string(&j, f ? f->out : NULL, f ? f->cap : 0);
-                if (len < 0)
-                    return -1;
-                if (f) {
-                    f->len = (size_t)len;
-                    f->found = 1;
-                }
-            } else {
-                const char *start = j.p;
-                while (j.p < j.end && strchr("-+.0123456789eEtruefalsn", *j.p))
-                    j.p++;
-                if (j.p == start || f)
-                    return -1;
-            }
-            jp_ws(&j);
-            if (j.p >= j.end)
-                return -1;
-            if (*j.p == ',') {
-                j.p++;
-                continue;
-            }
-            if (*j.p++ != '}')
-                return -1;
-            break;
-        }
-    }
-    jp_ws(&j);
-    return j.p == j.end ? 0 : -1;
-}
-
-/* ------------------------------------------------------------ peers */
-
-enum peer_kind { PEER_HTTP, PEER_WS };
-
-typedef struct peer {
-    int fd;
-    enum peer_kind kind;
-    uint32_t events;
-    uint64_t deadline;  /* HTTP request timeout or linger end; 0: none */
-    int lingering;
-    /* HTTP: the request head as it arrives, then the response */
-    char req[MAX_REQUEST];
-    size_t req_len;
-    char *resp;
-    size_t resp_len, resp_off;
-    /* WebSocket */
-    ws6455_conn *conn;
-    int joined;
-    char room[MAX_ROOM + 1], name[MAX_NAME + 1];
-    char addr[64];
-    struct peer *prev, *next;
-} peer;
-
-static int epfd;
-static peer *peers;
-static uint64_t now;
-
-static void watch(peer *p, uint32_t ev)
-{
-    if (ev == p->events)
-        return;
-    struct epoll_event e = {.events = ev, .data.ptr = p};
-    epoll_ctl(epfd, EPOLL_CTL_MOD, p->fd, &e);
-    p->events = ev;
-}
-
-static void peer_free(peer *p)
-{
-    epoll_ctl(epfd, EPOLL_CTL_DEL, p->fd, NULL);
     close(p->fd);
     if (p->prev)
         p->prev->next = p->next;
     else
-        peers = p->next;
+        s->peers = p->next;
     if (p->next)
         p->next->prev = p->prev;
-    ws6455_conn_free(p->conn);
-    free(p->resp);
+    s->npeers--;
     free(p);
 }
 
-static void start_linger(peer *p)
+static void peer_event(chat_watch *w, uint32_t events)
 {
-    shutdown(p->fd, SHUT_WR);
-    p->lingering = 1;
-    p->deadline = now + LINGER_MS;
-    watch(p, EPOLLIN);
+    peer *p = (peer *)w;
+    if (p->kind == PEER_WS)
+        chat_ws_event(p, events);
+    else
+        chat_http_event(p, events);
 }
 
-/* Chooses what to watch for a WebSocket peer after anything happened. */
-static void ws_settle(peer *p)
+static void peer_timer(chat_timer *t, uint64_t now)
 {
-    if (p->lingering)
-        return;
-    if (ws6455_conn_should_close_socket(p->conn)) {
-        start_linger(p);
-        return;
-    }
-    uint32_t ev = 0;
-    if (ws6455_conn_wants_read(p->conn))
-        ev |= EPOLLIN;
-    if (ws6455_conn_wants_write(p->conn))
-        ev |= EPOLLOUT;
-    watch(p, ev);
+    (void)now;
+    peer *p = CONTAINER(t, peer, timer);
+    if (p->kind == PEER_WS)
+        chat_ws_timer(p);
+    else
+        chat_http_timer(p);
 }
 
-/* Queues a text message for a peer; a peer too slow to take it is closed. */
-static void send_json(peer *to, const jbuf *b)
-{
-    int rc = ws6455_send_text(to->conn, b->p, b->len);
-    if (rc == WS6455_ERR_WOULD_EXCEED_LIMIT)
-        ws6455_close(to->conn, 1013, "too slow", 8);
-    ws_settle(to);
-}
+/* ---- accepting, and running out of descriptors */
 
-static void send_error(peer *to, const char *what)
-{
-    char buf[256];
-    jbuf b = {buf, 0, sizeof buf, 1};
-    jb_lit(&b, "{\"type\":\"error\",\"error\":");
-    jb_str(&b, what, strlen(what));
-    jb_lit(&b, "}");
-    send_json(to, &b);
-}
+static struct {
+    int fd;
+    chat_watch watch;
+    chat_timer resume;
+    int reserve;  /* a descriptor kept in hand for when the table is full */
+    int starved;  /* logged "out of descriptors", not yet "accepting again" */
+    uint64_t refused;
+} lsn;
 
-/* {"type":TYPE,"room":..,"name":..[,"text":..]} to everyone else in the room. */
-static void broadcast(peer *from, const char *type, const char *text, size_t text_len)
+static void new_peer(chat_server *s, int fd, const struct sockaddr_storage *ss, socklen_t sl)
 {
-    char buf[MAX_TEXT * 6 + MAX_NAME * 6 + MAX_ROOM * 6 + 128];
-    jbuf b = {buf, 0, sizeof buf, 1};
-    jb_lit(&b, "{\"type\":\"");
-    jb_lit(&b, type);
-    jb_lit(&b, "\",\"room\":");
-    jb_str(&b, from->room, strlen(from->room));
-    jb_lit(&b, ",\"name\":");
-    jb_str(&b, from->name, strlen(from->name));
-    if (text) {
-        jb_lit(&b, ",\"text\":");
-        jb_str(&b, text, text_len);
-    }
-    jb_lit(&b, "}");
-    if (!b.ok)
-        return;
-    for (peer *p = peers; p; p = p->next)
-        if (p != from && p->kind == PEER_WS && p->joined && !p->lingering &&
-            ws6455_conn_state(p->conn) == WS6455_STATE_OPEN && !strcmp(p->room, from->room))
-            send_json(p, &b);
-}
-
-static void leave(peer *p)
-{
-    if (!p->joined)
-        return;
-    broadcast(p, "leave", NULL, 0);
-    logf_("leave room=%s name=%s", p->room, p->name);
-    p->joined = 0;
-}
-
-static void send_users(peer *to)
-{
-    size_t count = 0;
-    for (peer *p = peers; p; p = p->next)
-        if (p->kind == PEER_WS && p->joined && !strcmp(p->room, to->room))
-            count++;
-    size_t cap = 64 + MAX_ROOM * 6 + count * (MAX_NAME * 6 + 3);
-    jbuf b = {malloc(cap), 0, cap, 1};
-    if (!b.p)
-        return;
-    jb_lit(&b, "{\"type\":\"users\",\"room\":");
-    jb_str(&b, to->room, strlen(to->room));
-    jb_lit(&b, ",\"users\":[");
-    int first = 1;
-    for (peer *p = peers; p; p = p->next) {
-        if (p->kind != PEER_WS || !p->joined || strcmp(p->room, to->room))
-            continue;
-        if (!first)
-            jb_lit(&b, ",");
-        first = 0;
-        jb_str(&b, p->name, strlen(p->name));
-    }
-    jb_lit(&b, "]}");
-    if (b.ok)
-        send_json(to, &b);
-    free(b.p);
-}
-
-static void on_message(ws6455_conn *c, int opcode, const uint8_t *data, size_t len, void *user)
-{
-    peer *p = user;
-    if (opcode != WS6455_OP_TEXT) {
-        ws6455_close(c, 1003, "text only", 9);
+    peer *p = calloc(1, sizeof *p);
+    if (!p) {
+        close(fd);
         return;
     }
-    char type[16], room[MAX_ROOM + 1], name[MAX_NAME + 1], text[MAX_TEXT + 1];
-    jfield f[] = {{"type", type, sizeof type - 1, 0, 0},
-                  {"room", room, MAX_ROOM, 0, 0},
-                  {"name", name, MAX_NAME, 0, 0},
-                  {"text", text, MAX_TEXT, 0, 0}};
-    if (json_parse((const char *)data, len, f, 4) < 0 || !f[0].found) {
-        send_error(p, "expected a JSON object with a type (names up to 32 bytes, rooms up to "
-                      "64, texts up to 4096)");
+    net_set_nodelay(fd);
+    char host[64] = "?", serv[8] = "?";
+    getnameinfo((const struct sockaddr *)ss, sl, host, sizeof host, serv, sizeof serv,
+                NI_NUMERICHOST | NI_NUMERICSERV);
+    snprintf(p->addr, sizeof p->addr, "%s:%s", host, serv);
+    p->watch.on_event = peer_event;
+    p->srv = s;
+    p->fd = fd;
+    p->events = EPOLLIN;
+    chat_timer_init(&p->timer, peer_timer);
+    if (chat_loop_add(&s->loop, fd, &p->watch, EPOLLIN) < 0) {
+        close(fd);
+        free(p);
         return;
     }
-    if (!strcmp(type, "join")) {
-        if (!f[1].found || !f[2].found || !f[1].len || !f[2].len) {
-            send_error(p, "join needs a room and a name");
-            return;
+    p->next = s->peers;
+    if (s->peers)
+        s->peers->prev = p;
+    s->peers = p;
+    s->npeers++;
+    chat_http_start(p);
+}
+
+/* The descriptor table is full. Level-triggered epoll would report the
+ * listening socket again at once, for ever (a busy loop that also logs in a
+ * loop): instead give up the reserve descriptor, accept the waiting
+ * connection and close it at once (the client sees it refused, not
+ * hanging), and take the reserve back. Without a reserve, stop listening
+ * for a moment. Logged once per episode. */
+static int out_of_descriptors(chat_server *s, int err)
+{
+    if (!lsn.starved) {
+        lsn.starved = 1;
+        chat_warn("out of file descriptors (%s) with %zu connections: refusing new ones until "
+                  "some close",
+                  strerror(err), s->npeers);
+    }
+    if (lsn.reserve >= 0) {
+        close(lsn.reserve);
+        lsn.reserve = -1;
+        int fd = accept4(lsn.fd, NULL, NULL, SOCK_CLOEXEC);
+        int again = fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        if (fd >= 0) {
+            close(fd);
+            lsn.refused++;
         }
-        leave(p);
-        memcpy(p->room, room, f[1].len + 1);
-        memcpy(p->name, name, f[2].len + 1);
-        p->joined = 1;
-        logf_("join room=%s name=%s", p->room, p->name);
-        send_users(p);
-        broadcast(p, "join", NULL, 0);
-    } else if (!strcmp(type, "message")) {
-        if (!p->joined || !f[3].found) {
-            send_error(p, p->joined ? "message needs a text" : "join a room first");
-            return;
-        }
-        broadcast(p, "message", text, f[3].len);
-    } else {
-        send_error(p, "unknown type");
+        lsn.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        /* (accept4 fails with EMFILE before it looks for a connection, so
+         * an empty backlog shows only now, as EAGAIN.) */
+        if (lsn.reserve >= 0 && (fd >= 0 || again))
+            return fd >= 0; /* go on while connections wait */
     }
-}
-
-static void on_close(ws6455_conn *c, int code, const char *reason, size_t len, void *user)
-{
-    (void)c;
-    peer *p = user;
-    logf_("close %s code=%d reason=\"%.*s\"", p->addr, code, (int)(len > 100 ? 100 : len),
-          reason);
-    leave(p);
-}
-
-/* Refuses a browser page from another origin (cross-site WebSocket
- * hijacking): the Origin, when there is one, must name this Host. */
-static int on_request(ws6455_conn *c, const ws6455_request *req, ws6455_handshake_reply *reply,
-                      void *user)
-{
-    (void)c;
-    (void)user;
-    size_t olen, hlen;
-    const char *origin = ws6455_request_header(req, "Origin", &olen);
-    const char *host = ws6455_request_header(req, "Host", &hlen);
-    if (!origin)
-        return 0;
-    const char *rest = NULL;
-    if (olen > 7 && !strncasecmp(origin, "http://", 7))
-        rest = origin + 7;
-    else if (olen > 8 && !strncasecmp(origin, "https://", 8))
-        rest = origin + 8;
-    size_t rlen = rest ? olen - (size_t)(rest - origin) : 0;
-    if (!rest || !host || rlen != hlen || strncasecmp(rest, host, hlen)) {
-        logf_("refused Origin %s for Host %s", origin, host ? host : "(none)");
-        reply->status = 403;
-        reply->body = "cross-origin WebSocket refused";
-    }
+    chat_loop_mod(&s->loop, lsn.fd, &lsn.watch, 0);
+    chat_timers_set(&s->loop.timers, &lsn.resume, s->loop.now + ACCEPT_PAUSE_MS);
     return 0;
 }
 
-static ptrdiff_t io_read(void *user, uint8_t *buf, size_t cap)
+static void on_listen(chat_watch *w, uint32_t events)
 {
-    return net_recv(((peer *)user)->fd, buf, cap);
-}
-
-static ptrdiff_t io_write(void *user, const uint8_t *buf, size_t len)
-{
-    return net_send(((peer *)user)->fd, buf, len);
-}
-
-/* ------------------------------------------------------------ HTTP */
-
-static void http_respond(peer *p, int status, const char *reason, const char *type,
-                         const char *body, size_t body_len, int head_only, const char *extra)
-{
-    char head[512];
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                     "Cache-Control: no-store\r\nConnection: close\r\n%s\r\n",
-                     status, reason, type, body_len, extra ? extra : "");
-    size_t blen = head_only ? 0 : body_len;
-    p->resp = malloc((size_t)n + blen);
-    if (!p->resp) {
-        start_linger(p);
-        return;
-    }
-    memcpy(p->resp, head, (size_t)n);
-    if (blen)
-        memcpy(p->resp + n, body, blen);
-    p->resp_len = (size_t)n + blen;
-    p->resp_off = 0;
-    watch(p, EPOLLOUT);
-    logf_("http %s %d", p->addr, status);
-}
-
-static void http_error(peer *p, int status, const char *reason)
-{
-    char body[128];
-    int n = snprintf(body, sizeof body, "%d %s\n", status, reason);
-    http_respond(p, status, reason, "text/plain; charset=utf-8", body, (size_t)n, 0,
-                 status == 405 ? "Allow: GET, HEAD\r\n" : NULL);
-}
-
-static char *trim(char *s, char *end, char **out_end)
-{
-    while (s < end && (*s == ' ' || *s == '\t'))
-        s++;
-    while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-        end--;
-    *out_end = end;
-    return s;
-}
-
-/* Hands a parsed GET /chat to the engine. */
-static void upgrade(peer *p, const ws6455_http_request *req, uint8_t *rest, size_t rest_len)
-{
-    ws6455_config cfg;
-    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
-    cfg.max_frame_size = cfg.max_message_size = 64 * 1024;
-    cfg.max_output_buffer = 1u << 20;
-    cfg.ping_interval_ms = 30000; /* find vanished browsers */
-    cfg.ping_timeout_ms = 30000;
-    ws6455_callbacks cb = {.read = io_read,
-                           .write = io_write,
-                           .on_request = on_request,
-                           .on_message = on_message,
-                           .on_close = on_close};
-    p->conn = ws6455_conn_new(&cfg, &cb, p);
-    if (!p->conn) {
-        http_error(p, 500, "Internal Server Error");
-        return;
-    }
-    p->kind = PEER_WS;
-    p->deadline = 0;
-    ws6455_conn_tick(p->conn, now);
-    int rc = ws6455_conn_accept_upgrade(p->conn, req, rest, rest_len);
-    if (rc == WS6455_OK)
-        logf_("upgrade %s %.*s", p->addr, (int)req->target_len, req->target);
-    else
-        logf_("upgrade refused %s: %s", p->addr, ws6455_strerror(rc));
-    ws6455_conn_on_writable(p->conn);
-    ws_settle(p);
-}
-
-/* A complete request head is in p->req[0..head_len); the rest follows. */
-static void http_request(peer *p, size_t head_len)
-{
-    char *s = p->req, *end = p->req + head_len - 4; /* without the blank line */
-    char *eol = memchr(s, '\r', (size_t)(end - s));
-    if (!eol)
-        eol = end;
-    /* request line: METHOD SP TARGET SP HTTP/1.x */
-    char *sp1 = memchr(s, ' ', (size_t)(eol - s));
-    char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
-    if (!sp1 || !sp2 || sp1 == s || sp2 == sp1 + 1) {
-        http_error(p, 400, "Bad Request");
-        return;
-    }
-    ws6455_header h[MAX_HEADERS];
-    size_t nh = 0;
-    for (char *line = eol + 2; line < end;) {
-        char *le = memchr(line, '\r', (size_t)(end - line));
-        if (!le)
-            le = end;
-        if (le[0] == '\r' && le + 1 < end + 2 && le[1] != '\n') {
-            http_error(p, 400, "Bad Request");
-            return;
-        }
-        char *colon = memchr(line, ':', (size_t)(le - line));
-        if (!colon || colon == line || nh == MAX_HEADERS) {
-            if (nh == MAX_HEADERS)
-                http_error(p, 431, "Request Header Fields Too Large");
-            else
-                http_error(p, 400, "Bad Request");
-            return;
-        }
-        char *vend, *v = trim(colon + 1, le, &vend);
-        h[nh++] = (ws6455_header){line, (size_t)(colon - line), v, (size_t)(vend - v)};
-        line = le + 2;
-    }
-    const char *method = s, *target = sp1 + 1;
-    size_t mlen = (size_t)(sp1 - s), tlen = (size_t)(sp2 - sp1 - 1);
-    size_t plen = tlen;
-    const char *q = memchr(target, '?', tlen);
-    if (q)
-        plen = (size_t)(q - target);
-    int is_get = mlen == 3 && !memcmp(method, "GET", 3);
-    int is_head = mlen == 4 && !memcmp(method, "HEAD", 4);
-    if (plen == 5 && !memcmp(target, "/chat", 5)) {
-        /* Everything else — method, Upgrade, key, version — the library
-         * checks, and answers 400/405/426 itself. */
-        /* The request line's version goes along: the library refuses
-         * anything older than HTTP/1.1 (RFC 6455 4.1). */
-        ws6455_http_request req = {method, mlen, target, tlen, sp2 + 1,
-                                   (size_t)(eol - sp2 - 1), h, nh};
-        upgrade(p, &req, (uint8_t *)p->req + head_len, p->req_len - head_len);
-    } else if ((plen == 1 && target[0] == '/') || (plen == 11 && !memcmp(target, "/index.html", 11))) {
-        if (is_get || is_head)
-            http_respond(p, 200, "OK", "text/html; charset=utf-8", page, page_len, is_head, NULL);
-        else
-            http_error(p, 405, "Method Not Allowed");
-    } else {
-        http_error(p, 404, "Not Found");
-    }
-}
-
-static void http_readable(peer *p)
-{
-    if (p->resp)
-        return; /* answering already; ignore what follows */
-    ssize_t n = recv(p->fd, p->req + p->req_len, sizeof p->req - p->req_len, 0);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-        peer_free(p);
-        return;
-    }
-    if (n < 0)
-        return;
-    size_t from = p->req_len > 3 ? p->req_len - 3 : 0;
-    p->req_len += (size_t)n;
-    for (size_t i = from; i + 4 <= p->req_len; i++)
-        if (!memcmp(p->req + i, "\r\n\r\n", 4)) {
-            http_request(p, i + 4);
-            return;
-        }
-    if (p->req_len == sizeof p->req)
-        http_error(p, 431, "Request Header Fields Too Large");
-}
-
-static void http_writable(peer *p)
-{
-    while (p->resp_off < p->resp_len) {
-        ssize_t n = send(p->fd, p->resp + p->resp_off, p->resp_len - p->resp_off, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                return;
-            peer_free(p);
-            return;
-        }
-        p->resp_off += (size_t)n;
-    }
-    start_linger(p);
-}
-
-/* ------------------------------------------------------------ loop */
-
-static void peer_event(peer *p, uint32_t ev)
-{
-    if (p->lingering) {
-        if (net_discard_input(p->fd))
-            peer_free(p);
-        return;
-    }
-    if (p->kind == PEER_HTTP) {
-        if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP) && p->resp)
-            http_writable(p);
-        else if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP))
-            http_readable(p);
-        return;
-    }
-    ws6455_conn_tick(p->conn, now);
-    int rc = WS6455_OK;
-    if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-        rc = ws6455_conn_on_writable(p->conn);
-    if (rc != WS6455_ERR_IO && ev & (EPOLLIN | EPOLLERR | EPOLLHUP))
-        rc = ws6455_conn_on_readable(p->conn);
-    if (rc == WS6455_ERR_IO) {
-        ws6455_conn_recv_eof(p->conn); /* on_close: leave the room */
-        peer_free(p);
-        return;
-    }
-    ws_settle(p);
-}
-
-static void accept_peers(int lfd)
-{
-    for (;;) {
+    (void)w;
+    (void)events;
+    chat_server *s = &srv;
+    for (int budget = 256; budget > 0; budget--) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof ss;
-        int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(lsn.fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                if (out_of_descriptors(s, errno))
+                    continue;
+            }
             return;
         }
-        peer *p = calloc(1, sizeof *p);
-        if (!p) {
-            close(fd);
-            continue;
+        if (lsn.starved && lsn.reserve >= 0) {
+            lsn.starved = 0;
+            chat_warn("accepting connections again (%llu refused meanwhile)",
+                      (unsigned long long)lsn.refused);
+            lsn.refused = 0;
         }
-        net_set_nodelay(fd);
-        char host[64] = "?", serv[8] = "?";
-        getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, serv, sizeof serv,
-                    NI_NUMERICHOST | NI_NUMERICSERV);
-        snprintf(p->addr, sizeof p->addr, "%s:%s", host, serv);
-        p->fd = fd;
-        p->kind = PEER_HTTP;
-        p->deadline = now + REQUEST_TIMEOUT_MS;
-        p->events = EPOLLIN;
-        struct epoll_event e = {.events = EPOLLIN, .data.ptr = p};
-        if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
-            close(fd);
-            free(p);
-            continue;
-        }
-        p->next = peers;
-        if (peers)
-            peers->prev = p;
-        peers = p;
+        new_peer(s, fd, &ss, sl);
     }
 }
 
-/* Timers: a linear walk, fine for a chat room (echo_server uses a heap). */
-static int run_timers(void)
+static void on_listen_resume(chat_timer *t, uint64_t now)
 {
-    uint64_t next = UINT64_MAX;
-    for (peer *p = peers, *nx; p; p = nx) {
-        nx = p->next;
-        if (p->deadline && p->deadline <= now) {
-            if (!p->lingering && p->kind == PEER_HTTP && !p->resp) {
-                http_error(p, 408, "Request Timeout");
-                p->deadline = now + LINGER_MS;
-            } else {
-                peer_free(p);
-                continue;
-            }
-        }
-        if (p->kind == PEER_WS && !p->lingering) {
-            uint64_t d = ws6455_conn_deadline(p->conn);
-            if (d <= now) {
-                ws6455_conn_tick(p->conn, now);
-                ws6455_conn_on_writable(p->conn);
-                ws_settle(p);
-                d = p->lingering ? p->deadline : ws6455_conn_deadline(p->conn);
-            }
-            if (d < next)
-                next = d;
-        }
-        if (p->deadline && p->deadline < next)
-            next = p->deadline;
-    }
-    if (next == UINT64_MAX)
-        return -1;
-    return next <= now ? 0 : next - now > 60000 ? 60000 : (int)(next - now);
+    (void)t;
+    (void)now;
+    if (lsn.reserve < 0)
+        lsn.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (!srv.stopping)
+        chat_loop_mod(&srv.loop, lsn.fd, &lsn.watch, EPOLLIN);
 }
 
-static int load_page(const char *argv0)
+/* ---- signals and shutdown */
+
+static struct {
+    int fd;
+    chat_watch watch;
+    chat_timer begin, end;
+} sig;
+
+static void on_signal(chat_watch *w, uint32_t events)
 {
-    const char *path = opt.page ? opt.page : "examples/chat/index.html";
+    (void)w;
+    (void)events;
+    struct signalfd_siginfo si;
+    while (read(sig.fd, &si, sizeof si) == sizeof si)
+        ;
+    if (srv.stopping)
+        return;
+    /* Going away: close 1001 to every chat client, SHUTDOWN_MS for replies.
+     * From a timer, after this batch of events (which may name peers). */
+    srv.stopping = 1;
+    chat_timers_set(&srv.loop.timers, &sig.begin, srv.loop.now);
+}
+
+static void on_shutdown_begin(chat_timer *t, uint64_t now)
+{
+    (void)t;
+    chat_loop_del(&srv.loop, lsn.fd);
+    for (peer *p = srv.peers, *next; p; p = next) {
+        next = p->next;
+        if (p->kind == PEER_HTTP)
+            chat_peer_free(p, 0);
+    }
+    chat_ws_going_away(&srv);
+    chat_timers_set(&srv.loop.timers, &sig.end, now + SHUTDOWN_MS);
+}
+
+static void on_shutdown_end(chat_timer *t, uint64_t now)
+{
+    (void)t;
+    (void)now;
+    while (srv.peers)
+        chat_peer_free(srv.peers, 0);
+}
+
+/* ---- start-up */
+
+static int load_page(chat_server *s)
+{
+    const char *path = s->opt.page ? s->opt.page : "examples/chat/index.html";
     FILE *f = fopen(path, "rb");
     char alt[4096];
-    if (!f && !opt.page) {
+    if (!f && !s->opt.page) {
         /* Not run from the source tree: try next to the binary
          * (build/examples/chat_server -> examples/chat/index.html). */
         char exe[2048];
@@ -835,16 +290,14 @@ static int load_page(const char *argv0)
             f = fopen(path, "rb");
         }
     }
-    (void)argv0;
     if (!f) {
-        fprintf(stderr, "chat_server: cannot open %s: %s (use --page FILE)\n", path,
-                strerror(errno));
+        chat_warn("cannot open %s: %s (use --page FILE)", path, strerror(errno));
         return -1;
     }
-    page = malloc(MAX_PAGE);
-    page_len = page ? fread(page, 1, MAX_PAGE, f) : 0;
+    s->page = malloc(MAX_PAGE);
+    s->page_len = s->page ? fread(s->page, 1, MAX_PAGE, f) : 0;
     fclose(f);
-    return page ? 0 : -1;
+    return s->page ? 0 : -1;
 }
 
 static void usage(FILE *f, const char *argv0)
@@ -852,106 +305,193 @@ static void usage(FILE *f, const char *argv0)
     fprintf(f,
             "usage: %s [options]\n"
             "Chat rooms: the page over HTTP at /, WebSocket at /chat, one port.\n"
-            "  --host ADDR   address to listen on (default 127.0.0.1)\n"
-            "  --port PORT   port (default 9002; 0 picks a free one)\n"
-            "  --page FILE   page served at / (default examples/chat/index.html)\n"
-            "  --verbose     log requests, joins, leaves and closes\n"
-            "  --help        this text\n",
-            argv0);
+            "  --host ADDR          address to listen on (default 127.0.0.1)\n"
+            "  --port PORT          port (default 9002; 0 picks a free one)\n"
+            "  --page FILE          page served at / (default examples/chat/index.html)\n"
+            "  --redis HOST:PORT    share rooms with other chat_server processes through Redis%s\n"
+            "  --node-ttl MS        with --redis: a node that stops is dropped after this\n"
+            "                       (+ at most 2/3 of it; default %u)\n"
+            "  --redis-queue BYTES  with --redis: bytes waiting for Redis before messages for\n"
+            "                       other servers are dropped (default %zu)\n"
+            "  --close-timeout MS   closing handshake and draining a closed connection, each\n"
+            "                       (default 5000)\n"
+            "  --ping-interval MS   keepalive ping after this much silence, 0: off (default 30000)\n"
+            "  --verbose            log requests, joins, leaves and closes\n"
+            "  --help               this text\n",
+            argv0,
+#ifdef CHAT_WITH_REDIS
+            "",
+#else
+            " (not built in: no hiredis)",
+#endif
+            10000u, (size_t)8 << 20);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_args(chat_options *o, int argc, char **argv)
+{
+    *o = (chat_options){"127.0.0.1", "9002", NULL, NULL, 0, 5000, 30000, 0, 0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        uint64_t n;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout, argv[0]);
+            exit(0);
+        } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+            o->verbose = 1;
+            continue;
+        }
+        if (!v)
+            return -1;
+        i++;
+        if (!strcmp(a, "--host"))
+            o->host = v;
+        else if (!strcmp(a, "--port"))
+            o->port = v;
+        else if (!strcmp(a, "--page"))
+            o->page = v;
+        else if (!strcmp(a, "--redis"))
+            o->redis = v;
+        else if (!strcmp(a, "--node-ttl") && !parse_u64(v, &n) && n >= 300)
+            o->node_ttl_ms = n;
+        else if (!strcmp(a, "--redis-queue") && !parse_u64(v, &n) && n >= 4096)
+            o->redis_queue = (size_t)n;
+        else if (!strcmp(a, "--close-timeout") && !parse_u64(v, &n) && n > 0)
+            o->close_timeout_ms = n;
+        else if (!strcmp(a, "--ping-interval") && !parse_u64(v, &n))
+            o->ping_interval_ms = n;
+        else
+            return -1;
+    }
+    return 0;
+}
+
+/* --redis HOST:PORT (or [v6]:PORT): the cluster and the hub's view of it. */
+static int start_cluster(chat_server *s, chat_cluster_if *ci)
+{
+#ifdef CHAT_WITH_REDIS
+    static char host[256];
+    const char *r = s->opt.redis, *colon = strrchr(r, ':');
+    uint64_t port;
+    if (!colon || colon == r || (size_t)(colon - r) >= sizeof host ||
+        parse_u64(colon + 1, &port) || !port || port > 65535) {
+        chat_warn("--redis wants HOST:PORT, got %s", r);
+        return -1;
+    }
+    if (r[0] == '[' && colon[-1] == ']')
+        snprintf(host, sizeof host, "%.*s", (int)(colon - r - 2), r + 1);
+    else
+        snprintf(host, sizeof host, "%.*s", (int)(colon - r), r);
+    chat_cluster_config cfg = {host, (int)port, s->opt.node_ttl_ms, s->opt.redis_queue, 0};
+    s->cluster = chat_cluster_new(&cfg, &s->loop);
+    if (!s->cluster) {
+        chat_warn("cannot set up the Redis link");
+        return -1;
+    }
+    chat_cluster_get_if(s->cluster, ci);
+    return 0;
+#else
+    (void)s;
+    (void)ci;
+    chat_warn("--redis: this chat_server was built without hiredis (install libhiredis-dev and "
+              "run make examples again)");
+    return -1;
+#endif
 }
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        int has = i + 1 < argc;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout, argv[0]);
-            return 0;
-        } else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
-            opt.verbose = 1;
-        } else if (!strcmp(argv[i], "--host") && has) {
-            opt.host = argv[++i];
-        } else if (!strcmp(argv[i], "--port") && has) {
-            opt.port = argv[++i];
-        } else if (!strcmp(argv[i], "--page") && has) {
-            opt.page = argv[++i];
-        } else {
-            usage(stderr, argv[0]);
-            return 2;
-        }
+    chat_server *s = &srv;
+    if (parse_args(&s->opt, argc, argv) < 0) {
+        usage(stderr, argv[0]);
+        return 2;
     }
-    if (load_page(argv[0]) < 0)
+    chat_log_set_verbose(s->opt.verbose);
+    if (load_page(s) < 0)
         return 1;
     signal(SIGPIPE, SIG_IGN);
-
-    int lfd = net_listen("chat_server", opt.host, opt.port, 0, 1024);
-    if (lfd < 0)
+    if (chat_loop_init(&s->loop) < 0) {
+        chat_warn("epoll: %s", strerror(errno));
         return 1;
-    char shown[96];
-    net_local_name(lfd, shown, sizeof shown);
+    }
+    uint8_t key[16];
+    chat_cluster_if ci;
+    if (chat_random(key, sizeof key) < 0 || chat_ws_init(s) < 0 ||
+        (s->opt.redis && start_cluster(s, &ci) < 0))
+        return 1;
+    chat_sink sink;
+    chat_ws_sink(s, &sink);
+    s->hub = chat_hub_new(&sink, s->opt.redis ? &ci : NULL, key);
+    if (!s->hub)
+        return 1;
+
+    lsn.fd = net_listen("chat_server", s->opt.host, s->opt.port, 0, 1024);
+    if (lsn.fd < 0)
+        return 1;
+    lsn.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    lsn.watch.on_event = on_listen;
+    chat_timer_init(&lsn.resume, on_listen_resume);
+    chat_loop_add(&s->loop, lsn.fd, &lsn.watch, EPOLLIN);
 
     sigset_t sigs;
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     sigprocmask(SIG_BLOCK, &sigs, NULL);
-    int sfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+    sig.fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+    sig.watch.on_event = on_signal;
+    chat_timer_init(&sig.begin, on_shutdown_begin);
+    chat_timer_init(&sig.end, on_shutdown_end);
+    chat_loop_add(&s->loop, sig.fd, &sig.watch, EPOLLIN);
 
-    epfd = epoll_create1(EPOLL_CLOEXEC);
-    static char tag_listen, tag_signal;
-    struct epoll_event e = {.events = EPOLLIN, .data.ptr = &tag_listen};
-    epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &e);
-    e.data.ptr = &tag_signal;
-    epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &e);
+#ifdef CHAT_WITH_REDIS
+    if (s->cluster) {
+        chat_cluster_set_hub(s->cluster, s->hub);
+        chat_cluster_start(s->cluster);
+    }
+#endif
+    char shown[96];
+    net_local_name(lsn.fd, shown, sizeof shown);
     printf("listening on http://%s/ (WebSocket at ws://%s/chat)\n", shown, shown);
     fflush(stdout);
 
-    int stopping = 0;
-    uint64_t stop_at = 0;
-    for (;;) {
-        now = now_ms();
-        int timeout = run_timers();
-        if (stopping) {
-            if (!peers || now >= stop_at)
-                break;
-            if (timeout < 0 || timeout > (int)(stop_at - now))
-                timeout = (int)(stop_at - now);
+    while (!(s->stopping && !s->peers)) {
+        if (chat_loop_run_once(&s->loop, -1) < 0) {
+            chat_warn("epoll_wait: %s", strerror(errno));
+            break;
         }
-        struct epoll_event evs[128];
-        int n = epoll_wait(epfd, evs, 128, timeout);
-        now = now_ms();
-        for (int i = 0; i < n; i++) {
-            if (evs[i].data.ptr == &tag_listen) {
-                accept_peers(lfd);
-            } else if (evs[i].data.ptr == &tag_signal) {
-                /* Going away: close 1001 to every chat client, 2 s for replies. */
-                stopping = 1;
-                stop_at = now + 2000;
-                epoll_ctl(epfd, EPOLL_CTL_DEL, lfd, NULL);
-                epoll_ctl(epfd, EPOLL_CTL_DEL, sfd, NULL);
-                for (peer *p = peers, *nx; p; p = nx) {
-                    nx = p->next;
-                    if (p->kind == PEER_WS && !p->lingering &&
-                        ws6455_conn_state(p->conn) == WS6455_STATE_OPEN) {
-                        ws6455_close(p->conn, 1001, "server shutting down", 20);
-                        ws6455_conn_on_writable(p->conn);
-                        ws_settle(p);
-                    } else if (p->kind == PEER_HTTP) {
-                        peer_free(p);
-                    }
-                }
-            } else {
-                /* A peer freed earlier in this batch is never reported again:
-                 * only its own event can free it. */
-                peer_event(evs[i].data.ptr, evs[i].events);
-            }
-        }
+        chat_ws_flush(s);
     }
-    while (peers)
-        peer_free(peers);
-    close(lfd);
-    close(sfd);
-    close(epfd);
-    free(page);
+
+#ifdef CHAT_WITH_REDIS
+    if (s->cluster) {
+        /* Members have left (their leave events are queued): say goodbye
+         * and give Redis a moment to take it all. */
+        chat_cluster_goodbye(s->cluster);
+        uint64_t end = chat_clock_ms() + 1000;
+        while (!chat_cluster_idle(s->cluster) && chat_clock_ms() < end)
+            chat_loop_run_once(&s->loop, 50);
+        chat_cluster_free(s->cluster);
+    }
+#endif
+    chat_hub_free(s->hub);
+    chat_ws_free(s);
+    close(lsn.fd);
+    if (lsn.reserve >= 0)
+        close(lsn.reserve);
+    close(sig.fd);
+    chat_loop_close(&s->loop);
+    free(s->page);
     return 0;
 }

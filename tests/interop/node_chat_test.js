@@ -1,5 +1,6 @@
 // chat_server checks with Node: HTTP routes, the /chat upgrade through
-// ws6455_conn_accept_upgrade, rooms, JSON escaping, Origin check.
+// ws6455_conn_accept_upgrade (HTTP/1.1 or later only), rooms, unique names,
+// JSON escaping and strictness, Origin check.
 //   node node_chat_test.js PORT
 'use strict';
 const http = require('http');
@@ -23,6 +24,19 @@ function get(path, method = 'GET') {
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+// Sends a raw request, returns the response head (or what came in 3 s).
+function rawRequest(text) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(text));
+    let data = '';
+    const done = () => { s.destroy(); resolve(data.split('\r\n\r\n')[0]); };
+    s.on('data', (d) => { data += d.toString('latin1'); if (data.includes('\r\n\r\n')) done(); });
+    s.on('error', done);
+    s.on('end', done);
+    setTimeout(done, 3000);
   });
 }
 
@@ -69,6 +83,23 @@ async function main() {
   m = await alice.next();
   check('join broadcast to the room', m.type === 'join' && m.name === 'bob "the builder" ☃' && m.room === 'r1', JSON.stringify(m));
 
+  // Names are unique within a room; the same name in another room is fine.
+  const alice2 = await client();
+  alice2.json({ type: 'join', room: 'r1', name: 'alice' });
+  m = await alice2.next();
+  check('a second alice in the room -> error', m.type === 'error' && /name taken/.test(m.error), JSON.stringify(m));
+  alice2.json({ type: 'join', room: 'r-two', name: 'alice' });
+  m = await alice2.next();
+  check('alice in another room is fine', m.type === 'users' && m.room === 'r-two', JSON.stringify(m));
+  alice2.close(1000);
+
+  // A name cannot forge log lines (run.sh checks the log).
+  const mallory = await client();
+  mallory.json({ type: 'join', room: 'forge', name: 'mal\njoin room=r1 name=admin' });
+  m = await mallory.next();
+  check('a name with a newline joins (and is escaped in the log)', m.type === 'users', JSON.stringify(m));
+  mallory.close(1000);
+
   const carol = await client();
   carol.json({ type: 'join', room: 'other', name: 'carol' });
   m = await carol.next();
@@ -89,6 +120,13 @@ async function main() {
   alice.json({ type: 'message', text: 'x'.repeat(5000) });
   m = await alice.next();
   check('oversized text -> error event', m.type === 'error', JSON.stringify(m));
+  for (const bogus of ['{"type":"message","text":"x","f":tru}', '{"type":"message","text":"x","f":nul}',
+                       '{"type":"message","text":"x","f":falsey}', '{"type":"message","text":"x","f":1e+e}',
+                       '{"type":"message","text":"x","f":\u0000}', '{"type":"message","text":"x"}\u0000']) {
+    alice.send(bogus);
+    m = await alice.next();
+    check(`bogus JSON refused: ${JSON.stringify(bogus)}`, m.type === 'error', JSON.stringify(m));
+  }
 
   const bobClosed = new Promise((res) => bob.once('close', (code) => res(code)));
   bob.close(1000);
@@ -134,6 +172,16 @@ async function main() {
   });
   check('frame sent with the upgrade request is processed (leftover bytes)',
         early.head.startsWith('HTTP/1.1 101') && JSON.parse(early.frame || '{}').type === 'users', JSON.stringify(early));
+
+  // RFC 6455 4.1: the upgrade must be HTTP/1.1 or later.
+  for (const version of ['HTTP/1.0', 'HTTP/1.x', 'HTTP/0.9']) {
+    const head = await rawRequest(`GET /chat ${version}\r\nHost: ${base}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+                                  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    check(`GET /chat ${version} is refused`, /^HTTP\/1\.1 [45]\d\d /.test(head), head.split('\r\n')[0]);
+  }
+  const ok11 = await rawRequest(`GET /chat HTTP/1.1\r\nHost: ${base}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+                                'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+  check('GET /chat HTTP/1.1 is accepted', ok11.startsWith('HTTP/1.1 101'), ok11.split('\r\n')[0]);
 
   alice.close(1000);
   carol.close(1000);

@@ -4,7 +4,7 @@
 #
 #   bash tests/interop/run.sh [SECTION...]
 #
-# Sections (default: all): handshake node python client shutdown chat
+# Sections (default: all): handshake node python client shutdown chat redis
 # browser load tls autobahn attacks closeecho clientattacks uring uv. The
 # last five are the examples under attack (issue 10) and the other echo
 # servers (echo_server --io-uring, uv_echo; skipped with a reason when they
@@ -28,6 +28,9 @@ PASSED=()
 SKIPPED=()
 
 cleanup() {
+    # processes a test started for itself and named in a pid file (a Redis
+    # server restarted by node_chat_cluster_test.js)
+    for f in "$WORK"/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
     for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
     rm -rf "$WORK"
@@ -238,11 +241,162 @@ EOF
     stop "$PID"
 }
 
+# A free TCP port on 127.0.0.1 (for servers that cannot report their own).
+free_port() {
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+need_redis() {
+    command -v redis-server >/dev/null || apt_install redis-server || return 1
+    command -v redis-server >/dev/null
+}
+
+# chat_server's Redis support needs hiredis at build time: install it and
+# rebuild chat_server (and the Redis layer's test) when the build lacked it.
+need_hiredis() {
+    "$EX/chat_server" --help 2>/dev/null | grep -q 'no hiredis' || return 0
+    pkg-config --exists hiredis 2>/dev/null || apt_install libhiredis-dev pkg-config || return 1
+    rm -f "$EX/chat_server"
+    make -s "$EX/chat_server" "$B/chat-tests/test_chat_cluster" >/dev/null &&
+        ! "$EX/chat_server" --help | grep -q 'no hiredis'
+}
+
 t_chat() {
     need_node_ws || { fail chat "cannot install Node ws"; return; }
+    local t0=$SECONDS
+    need_hiredis || fail chat "cannot build chat_server with Redis support (libhiredis-dev)"
+    need_redis || fail chat "cannot install redis-server"
+    if bash tests/interop/chat/run_unit.sh "$B/chat-tests"; then
+        pass "chat_server modules (hub, JSON, log escaping, timers, map, Redis layer)"
+    else
+        fail "chat_server modules"
+    fi
+
     start chat "$EX/chat_server" --port 0 --verbose || { fail chat "chat_server"; return; }
     if timeout 60 node tests/interop/node_chat_test.js "$PORT"; then pass "chat_server (HTTP + /chat)"; else fail "chat_server"; cat "$WORK/chat.log"; fi
+    # A name cannot forge a log line: the newline in it is escaped.
+    if grep -q '^join room=r1 name=admin' "$WORK/chat.log" || ! grep -q 'name=mal\\x0ajoin room=r1 name=admin' "$WORK/chat.log"; then
+        fail "chat_server --verbose escapes control characters"; grep -a 'mal' "$WORK/chat.log"
+    else
+        pass "chat_server --verbose escapes control characters"
+    fi
     stop "$PID"
+
+    # Two clients flooding pongs cannot delay the room's messages (read budget).
+    start chat_flood "$EX/chat_server" --port 0 || { fail chat "chat_server"; return; }
+    if (cd tests/interop && timeout 60 "$PY" chat_flood_check.py "$PORT" 3); then
+        pass "chat_server: fair under clients flooding pongs (messages within 100 ms)"
+    else
+        fail "chat_server: flood fairness"
+    fi
+    stop "$PID"
+
+    # A member that never reads: closed 1013, socket gone by the close timeout.
+    start chat_slow "$EX/chat_server" --port 0 --verbose --close-timeout 1000 || { fail chat "chat_server"; return; }
+    if (cd tests/interop && timeout 90 "$PY" chat_slow_reader_check.py "$PORT" "$WORK/chat_slow.log" 1000); then
+        pass "chat_server: a member that does not read is gone within the close timeout"
+    else
+        fail "chat_server: slow reader"; tail -20 "$WORK/chat_slow.log"
+    fi
+    stop "$PID"
+
+    # Out of descriptors: no busy loop, logged once, still serving, recovers.
+    start chat_emfile bash -c 'ulimit -n 48 && exec "$0" "$@"' "$EX/chat_server" --port 0 || { fail chat "chat_server"; return; }
+    if (cd tests/interop && timeout 90 "$PY" chat_emfile_check.py "$PORT" "$PID" "$WORK/chat_emfile.log"); then
+        pass "chat_server out of descriptors (ulimit -n 48)"
+    else
+        fail "chat_server out of descriptors"; tail -20 "$WORK/chat_emfile.log"
+    fi
+    stop "$PID"
+    echo "chat section: $((SECONDS - t0)) s"
+}
+
+# start_redis NAME PORT: a throwaway Redis (no persistence, 127.0.0.1 only),
+# its pid in $WORK/NAME.pid.
+start_redis() {
+    local name=$1 port=$2
+    mkdir -p "$WORK/$name"
+    redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK/$name" \
+        --protected-mode no >"$WORK/$name.log" 2>&1 &
+    echo $! >"$WORK/$name.pid"
+    disown $! # killed on purpose mid-test: no "Killed" notice from bash
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    cat "$WORK/$name.log" >&2
+    return 1
+}
+
+# start_nodes PREFIX REDIS_PORT TTL: three chat_server nodes on one Redis, with
+# the descriptor limit raised for the load check; ports in NODE_PORTS, pids
+# in NODE_PIDS.
+start_nodes() {
+    local prefix=$1 rport=$2 ttl=$3
+    NODE_PORTS=()
+    NODE_PIDS=()
+    for i in 1 2 3; do
+        start "$prefix$i" bash -c 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"' "$EX/chat_server" \
+            --port 0 --redis "127.0.0.1:$rport" --node-ttl "$ttl" || return 1
+        NODE_PORTS+=("$PORT")
+        NODE_PIDS+=("$PID")
+    done
+    # every node linked to Redis before the first client comes
+    command -v redis-cli >/dev/null || { sleep 1; return 0; }
+    for _ in $(seq 100); do
+        [ "$(redis-cli -p "$rport" scard chat:nodes 2>/dev/null)" = 3 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+t_redis() {
+    need_node_ws || { fail redis "cannot install Node ws"; return; }
+    need_redis || { fail redis "cannot install redis-server"; return; }
+    need_hiredis || { fail redis "cannot build chat_server with Redis support (libhiredis-dev)"; return; }
+    [ -x "$IB/chat_load" ] || { fail redis "chat_load was not built"; return; }
+    local t0=$SECONDS rport ttl=2000
+    rport=$(free_port)
+    start_redis redis "$rport" || { fail redis "redis-server did not start"; return; }
+    if start_nodes cnode "$rport" "$ttl"; then
+        local ports
+        ports=$(IFS=,; echo "${NODE_PORTS[*]}")
+        disown "${NODE_PIDS[2]}" # the test kills it with SIGKILL
+        if timeout 120 node tests/interop/node_chat_cluster_test.js "$ports" "${NODE_PIDS[2]}" "$ttl" \
+            "$WORK/redis.pid" redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no \
+            --dir "$WORK/redis" --protected-mode no; then
+            pass "three chat_server nodes through Redis (lists, order, rooms, names, leave, SIGKILL, Redis restart)"
+        else
+            fail "three chat_server nodes through Redis"
+            for i in 1 2 3; do echo "--- node $i"; tail -15 "$WORK/cnode$i.log"; done
+        fi
+    else
+        fail redis "chat_server nodes did not start"
+    fi
+    for p in "${NODE_PIDS[@]}"; do stop "$p"; done
+
+    # The load check, on fresh nodes: 10,000 clients, 100 rooms, 3 nodes.
+    kill -9 "$(cat "$WORK/redis.pid")" 2>/dev/null
+    rport=$(free_port)
+    start_redis redis2 "$rport" || { fail redis "redis-server did not start"; return; }
+    if start_nodes lnode "$rport" 10000; then
+        local args=()
+        for p in "${NODE_PORTS[@]}"; do args+=(--url "ws://127.0.0.1:$p/chat"); done
+        for p in "${NODE_PIDS[@]}"; do args+=(--server-pid "$p"); done
+        # 20 senders per room, one message each: 2,000 messages, 198,000 deliveries
+        if timeout 180 "$IB/chat_load" "${args[@]}" --clients 10000 --rooms 100 \
+            --senders-per-room 20 --messages 1 --rate 500 --timeout-ms 150000; then
+            pass "load: 10,000 clients on 3 nodes in 100 rooms, every message to every other member once"
+        else
+            fail "load: 10,000 clients on 3 nodes"
+            for i in 1 2 3; do echo "--- node $i"; tail -5 "$WORK/lnode$i.log"; done
+        fi
+    else
+        fail redis "chat_server nodes did not start"
+    fi
+    for p in "${NODE_PIDS[@]}"; do stop "$p"; done
+    kill "$(cat "$WORK/redis2.pid")" 2>/dev/null
+    echo "redis section: $((SECONDS - t0)) s"
 }
 
 browser_run() {
@@ -684,7 +838,7 @@ echo_suite() {
 t_uring() { echo_suite uring "echo_server --io-uring"; }
 t_uv() { echo_suite uv uv_echo; }
 
-ALL=(handshake node python client shutdown chat browser load tls autobahn attacks closeecho clientattacks uring uv)
+ALL=(handshake node python client shutdown chat redis browser load tls autobahn attacks closeecho clientattacks uring uv)
 SECTIONS=("$@")
 [ ${#SECTIONS[@]} = 0 ] && SECTIONS=("${ALL[@]}")
 for s in "${SECTIONS[@]}"; do
