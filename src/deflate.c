@@ -219,10 +219,19 @@ int ws6455__deflater_write(ws6455__deflater *d, const uint8_t *in, size_t n, int
 
 /* ------------------------------------------------------------------ *
  * Decompressor                                                         *
- * ------------------------------------------------------------------ */
-
-/* Restart work allowed per compressed input byte (see deflate.h). */
-#define RESTART_WORK_PER_BYTE 1024u
+ * ------------------------------------------------------------------ *
+ *
+ * BFINAL. In RFC 7692 a block with BFINAL set ends no message and no
+ * stream: "The next DEFLATE block follows the padded data if any" (7.2.1;
+ * 7.2.3.4 shows a sender that flushes that way). zlib, though, stops for
+ * good after a final block. So zlib never sees one: inflate runs with
+ * Z_BLOCK, which returns at every block boundary before the next header is
+ * read; there we look at that header's first bit (still in our input, or
+ * among the < 8 bits left over from the last byte zlib took), and when it
+ * is set we hand zlib the same bits with it cleared (inflatePrime). When
+ * that block ends we drop its padding bits, as the final block's padding
+ * would have been. The window carries on untouched, at no cost per block,
+ * so a flood of empty final blocks costs no more than any other input. */
 
 int ws6455__inflater_init(ws6455__inflater *f, const ws6455_allocator *a,
                           const ws6455__deflate_dir *dir, uint64_t max_message_size)
@@ -244,7 +253,6 @@ static void inflater_drop_state(ws6455__inflater *f)
         ws6455__free(f->a, f->zs);
         f->zs = NULL;
     }
-    f->ended = 0;
 }
 
 void ws6455__inflater_free(ws6455__inflater *f)
@@ -264,43 +272,71 @@ static int inflater_start(ws6455__inflater *f)
         return rc == Z_MEM_ERROR ? WS6455_ERR_NOMEM : WS6455_ERR_INVALID_ARGUMENT;
     }
     f->zs = box;
-    f->ended = 0;
+    /* A raw stream starts with a block header. */
+    f->at_boundary = 1;
+    f->bits_left = 0;
+    f->final_open = 0;
+    f->after_final = 0;
     return WS6455_OK;
 }
 
-/* The stream ended with a BFINAL block and more of the peer's blocks
- * follow: start a new stream that remembers the old window (7.2.1: the
- * next block follows the padded data). zlib has no "continue after the
- * final block", so the window is carried over as a dictionary. */
-static int inflater_restart(ws6455__inflater *f)
+/* At a block boundary, before zlib reads the next header: clears the
+ * header's BFINAL bit when set. Returns 0 when the bit is not here yet
+ * (no leftover bits, no input), 1 when zlib may go on. */
+static int inflater_header(ws6455__inflater *f, z_stream *zs)
 {
-    z_stream *zs = zs_of(f->zs);
-    uInt have = 0;
-    if (inflateGetDictionary(zs, Z_NULL, &have) != Z_OK)
-        return WS6455_ERR_INVALID_STATE;
-    uint64_t budget = ((uint64_t)1 << f->window_bits) + f->in * RESTART_WORK_PER_BYTE;
-    f->restart_work += have;
-    if (f->restart_work > budget)
-        return WS6455_ERR_MESSAGE_TOO_BIG;
-    uint8_t *window = NULL;
-    if (have) {
-        window = ws6455__alloc(f->a, have);
-        if (!window)
-            return WS6455_ERR_NOMEM;
-        inflateGetDictionary(zs, window, &have);
+    unsigned k = f->bits_left;
+    unsigned bfinal;
+    if (k)
+        bfinal = (unsigned)(f->last_byte >> (8 - k)) & 1u;
+    else if (zs->avail_in)
+        bfinal = zs->next_in[0] & 1u;
+    else
+        return 0;
+    /* The rewritten bits need no record: a block takes at least 10 bits,
+     * so the next boundary comes after zlib took another byte. */
+    if (bfinal) {
+        if (k) {
+            /* zlib holds the top k bits of the last byte it took. */
+            unsigned v = ((unsigned)f->last_byte >> (8 - k)) & ~1u;
+            inflatePrime(zs, -1, 0);
+            inflatePrime(zs, (int)k, (int)v);
+        } else {
+            inflatePrime(zs, 8, (int)(zs->next_in[0] & ~1u));
+            zs->next_in++;
+            zs->avail_in--;
+        }
+        f->final_open = 1;
     }
-    int rc = inflateReset(zs);
-    if (rc == Z_OK && have)
-        rc = inflateSetDictionary(zs, window, have);
-    ws6455__free(f->a, window);
-    if (rc != Z_OK)
-        return rc == Z_MEM_ERROR ? WS6455_ERR_NOMEM : WS6455_ERR_INVALID_STATE;
-    f->ended = 0;
+    f->at_boundary = 0;
+    f->after_final = 0;
+    return 1;
+}
+
+/* After inflate() returned: notes a block boundary, and drops the padding
+ * after a block the peer marked final. */
+static int inflater_after(ws6455__inflater *f, z_stream *zs, const uint8_t *before)
+{
+    if (zs->next_in != before)
+        f->last_byte = zs->next_in[-1];
+    if (!(zs->data_type & 128))
+        return WS6455_OK;
+    unsigned k = (unsigned)zs->data_type & 63u;
+    if (k > 7)
+        return WS6455_ERR_INVALID_STATE; /* zlib.h: bits of the last byte only */
+    f->at_boundary = 1;
+    f->bits_left = (uint8_t)k;
+    if (f->final_open) {
+        inflatePrime(zs, -1, 0);
+        f->bits_left = 0;
+        f->final_open = 0;
+        f->after_final = 1;
+    }
     return WS6455_OK;
 }
 
-/* Inflates in[0..n) (n <= SLICE). `tail`: these are our 00 00 ff ff, which
- * are simply dropped once the stream has ended. */
+/* Inflates in[0..n) (n <= SLICE). `tail`: these are our 00 00 ff ff, of
+ * which nothing is read once the peer's data ended with a final block. */
 static int inflate_run(ws6455__inflater *f, const uint8_t *in, size_t n, int tail,
                        ws6455__inflate_sink sink, void *user)
 {
@@ -309,69 +345,72 @@ static int inflate_run(ws6455__inflater *f, const uint8_t *in, size_t n, int tai
     zs->next_in = in;
     zs->avail_in = (uInt)n;
     for (;;) {
-        if (f->ended) {
-            if (zs->avail_in == 0 || tail)
+        if (f->at_boundary) {
+            if (tail && f->after_final)
                 return WS6455_OK;
-            int rc = inflater_restart(f);
-            if (rc < 0)
-                return rc;
+            if (!inflater_header(f, zs))
+                return WS6455_OK; /* all input taken, at a boundary */
         }
         /* Room for at most one byte past the limit: enough to see it
          * crossed, never more than a chunk of work. */
         uint64_t room = f->limit - f->out;
         size_t cap = room < sizeof chunk ? (size_t)room + 1 : sizeof chunk;
+        const uint8_t *before = zs->next_in;
         zs->next_out = chunk;
         zs->avail_out = (uInt)cap;
-        int rc = inflate(zs, Z_SYNC_FLUSH);
+        int rc = inflate(zs, Z_BLOCK);
         size_t got = cap - zs->avail_out;
-        if (rc == Z_STREAM_END)
-            f->ended = 1;
-        else if (rc == Z_MEM_ERROR)
+        if (rc == Z_MEM_ERROR)
             return WS6455_ERR_NOMEM;
-        else if (rc != Z_OK && rc != Z_BUF_ERROR)
-            return WS6455__ERR_DEFLATE_DATA; /* Z_DATA_ERROR, Z_NEED_DICT */
-        if (got > room)
-            return WS6455_ERR_MESSAGE_TOO_BIG;
+        if (rc == Z_DATA_ERROR)
+            return WS6455__ERR_DEFLATE_DATA;
+        if (rc != Z_OK && rc != Z_BUF_ERROR)
+            return WS6455_ERR_INVALID_STATE; /* Z_STREAM_END cannot happen: no final blocks */
+        /* Our 00 00 ff ff close an empty stored block; data read out of
+         * them means the peer's message was cut short. */
+        if (got && tail)
+            return WS6455__ERR_DEFLATE_DATA;
+        int over = got > room;
+        if (over)
+            got = (size_t)room; /* deliver up to the limit, nothing past it */
         if (got) {
             f->out += got;
             int src = sink(user, chunk, got);
             if (src < 0)
                 return src;
         }
+        if (over)
+            return WS6455_ERR_MESSAGE_TOO_BIG;
+        int arc = inflater_after(f, zs, before);
+        if (arc < 0)
+            return arc;
         /* Done with this input when zlib took it all and left output room
-         * (so it holds nothing back). Z_BUF_ERROR with input left cannot
-         * happen: zlib always progresses on input and output room. */
-        if (!f->ended && zs->avail_in == 0 && zs->avail_out != 0)
+         * (so it holds nothing back); a boundary is handled above first. */
+        if (!f->at_boundary && zs->avail_in == 0 && zs->avail_out != 0)
             return WS6455_OK;
-        if (rc == Z_BUF_ERROR && got == 0 && !f->ended)
-            return WS6455__ERR_DEFLATE_DATA;
+        if (rc == Z_BUF_ERROR && got == 0 && zs->next_in == before && !f->at_boundary)
+            return WS6455_ERR_INVALID_STATE; /* no progress possible: never loop */
     }
-}
-
-/* zlib's data_type after inflate(): bits left in its bit buffer (low 6),
- * +64 inside the last block, +128 at a block boundary (zlib.h, inflate). */
-static int at_clean_block_boundary(const z_stream *zs)
-{
-    return (zs->data_type & 128) && (zs->data_type & 63) == 0;
 }
 
 static int inflater_end_message(ws6455__inflater *f, ws6455__inflate_sink sink, void *user)
 {
     int rc = WS6455_OK;
     if (f->in == 0) {
-        /* An empty payload: no valid DEFLATE data, but unambiguous (an
-         * empty message); the window is left untouched. */
+        /* An empty payload: not DEFLATE data, but unambiguous (an empty
+         * message); the window is left untouched. */
     } else {
         rc = inflate_run(f, sync_tail, sizeof sync_tail, 1, sink, user);
-        if (rc == WS6455_OK && !f->ended &&
-            (zs_of(f->zs)->avail_in != 0 || !at_clean_block_boundary(zs_of(f->zs))))
+        /* Complete when the data ended with the peer's final block, or
+         * when the tail closed the last block on a byte boundary. */
+        if (rc == WS6455_OK && !(f->at_boundary && f->after_final) &&
+            !(f->at_boundary && f->bits_left == 0 && zs_of(f->zs)->avail_in == 0))
             rc = WS6455__ERR_DEFLATE_DATA; /* the message ends inside a block */
     }
     if (rc < 0)
         return rc;
     f->out = 0;
     f->in = 0;
-    f->restart_work = 0;
     if (f->no_context_takeover)
         inflater_drop_state(f);
     return WS6455_OK;

@@ -228,23 +228,29 @@ void ws6455__deflate_directions(const ws6455__deflate_params *p, int is_server,
 
 /*
  * Memory. All zlib memory comes from the allocator given at init, and none
- * exists until the first message that needs it. Bounds (zlib 1.2.x; w the
- * zlib window bits, m the memLevel; "state" is zlib's internal struct,
- * about 6 KiB for deflate and 7 KiB for inflate on 64-bit, plus our
- * z_stream, 112 bytes):
- *   compressor:   4 * 2^w + 2^(m+9) + state   (w = max(agreed, 9))
- *                 15/8: 256 KiB; 15/1: 129 KiB; 10/1: 5 KiB (+ state)
- *   decompressor: 2^w + state, plus 2^w for a moment while a stream that
- *                 ended with BFINAL restarts (see ws6455__inflater_write)
- *                 15: 32 KiB; 8: 256 B (+ state)
+ * exists until the first message that needs it. Per direction (w: zlib
+ * window bits, m: memLevel; "state" is zlib's fixed part with our z_stream,
+ * measured on zlib 1.2.13 x86-64: 5.9 KiB deflate, 7.1 KiB inflate):
+ *   compressor:   4 * 2^w + 2^(m+9) + state     (w = max(agreed, 9))
+ *                 15/8: 262 KiB, 15/9: 390 KiB, 15/1: 135 KiB,
+ *                 12/4: 30 KiB, 10/1: 11 KiB, 8 or 9/1: 9 KiB
+ *   decompressor: 2^w + state
+ *                 15: 39 KiB, 12: 11 KiB, 8: 7.4 KiB
  * Without context takeover the state is freed at the end of every message
  * (not reset), so a connection between messages holds none; with it the
- * state lives until ws6455__*_free. A shared compressor keeps its state
- * and resets it. tests/test_deflate.c checks each bound with a counting
- * allocator.
+ * state lives until ws6455__*_free. A shared compressor keeps its state and
+ * resets it. Empty messages never create state. tests/test_deflate.c checks
+ * every window and memLevel against these bounds with a counting allocator.
+ *
+ * zlib checks a match's distance against the data it still holds, its
+ * window and the output chunk being written, so the decompressor accepts
+ * distances up to WS6455__INFLATE_CHUNK even under a smaller agreed window;
+ * past that, a distance beyond the window is WS6455__ERR_DEFLATE_DATA. That
+ * leniency costs no memory.
  */
 
-/* Compressor for one direction. Embeddable: 24 bytes until used. */
+/* Compressor for one direction. Embeddable: 32 bytes, all a connection
+ * holds while no zlib state exists. */
 typedef struct ws6455__deflater {
     const ws6455_allocator *a; /* must outlive the deflater */
     void *zs;                  /* zlib state (src/deflate.c), NULL while none is held */
@@ -306,17 +312,18 @@ int ws6455__deflater_write(ws6455__deflater *d, const uint8_t *in, size_t n, int
  * validating sink). */
 typedef int (*ws6455__inflate_sink)(void *user, const uint8_t *p, size_t n);
 
-/* Decompressor for one direction. Embeddable: 56 bytes until used. */
+/* Decompressor for one direction. Embeddable: 56 bytes, all a connection
+ * holds while no zlib state exists. */
 typedef struct ws6455__inflater {
     const ws6455_allocator *a; /* must outlive the inflater */
     void *zs;                  /* zlib state (src/deflate.c), NULL while none is held */
     uint64_t limit;            /* most inflated bytes per message */
     uint64_t out;              /* inflated bytes of the current message */
     uint64_t in;               /* compressed bytes of the current message */
-    uint64_t restart_work;     /* window bytes copied by restarts this message */
     int err;                   /* sticky failure */
     uint8_t window_bits, no_context_takeover;
-    uint8_t ended; /* the DEFLATE stream ended (BFINAL); peer bytes restart it */
+    /* Where zlib stands in the peer's blocks (see src/deflate.c, BFINAL). */
+    uint8_t at_boundary, bits_left, last_byte, final_open, after_final;
 } ws6455__inflater;
 
 /* Sets up *f; allocates nothing. max_message_size: the most bytes one
@@ -341,15 +348,12 @@ void ws6455__inflater_free(ws6455__inflater *f);
  *    past the limit, not 128 MiB.
  *  - BFINAL: a DEFLATE block with BFINAL set ends a zlib stream, but in
  *    RFC 7692 it ends no message: "The next DEFLATE block follows the
- *    padded data if any" (7.2.1, 7.2.3.4). When more of the peer's bytes
- *    follow, the stream restarts with the window it had (so later blocks
- *    and, with context takeover, later messages may still refer back);
- *    when only our 00 00 ff ff follows, the message is complete. Each
- *    restart copies the window (<= 2^w bytes) twice, so restarts are
- *    budgeted: one window per message plus 1 KiB per compressed byte
- *    received in it, the same order of work as inflating a maximally
- *    compressed stream; a stream of empty final blocks ("03 00" ...) past
- *    that fails with WS6455_ERR_MESSAGE_TOO_BIG.
+ *    padded data if any" (7.2.1, 7.2.3.4). Blocks after it are decoded
+ *    with the same window (so later blocks and, with context takeover,
+ *    later messages may refer back); a message whose data ends with a
+ *    final block is complete without our 00 00 ff ff. This costs nothing
+ *    per block (src/deflate.c says how), so a flood of empty final blocks
+ *    ("03 00" ...) is as cheap as any other input.
  *  - A message must end at a block boundary once 00 00 ff ff is added;
  *    otherwise (truncated data, an unstripped tail) WS6455__ERR_DEFLATE_DATA.
  *  - A compressed message with an empty payload is taken as an empty
