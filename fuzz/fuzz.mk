@@ -21,7 +21,12 @@
 # run them forever.
 
 FUZZ_TARGETS := utf8 frame_header mask roundtrip handshake_server handshake_client url \
-                conn_server conn_client
+                conn_server conn_client deflate_negotiate
+# The codec's target needs zlib: only in make WITH_ZLIB=1 (fuzz, fuzz-smoke,
+# fuzz-replay, fuzz-afl alike).
+ifeq ($(WITH_ZLIB),1)
+FUZZ_TARGETS += inflate
+endif
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
 FUZZ_TARGET ?= conn_server
