@@ -24,6 +24,11 @@
  * it on the installed zlib by inflating our output with a strict 256-byte
  * window, and shows the same check failing for windowBits 10. We inflate
  * with exactly the agreed window, 8 included (zlib's inflate supports it).
+ * But we never *ask* a peer for 8 (a client's server_max_window_bits, a
+ * server's client_max_window_bits): peers that hand 8 to zlib fail (Python's
+ * websockets drops the connection with ValueError), so a configured 8 is
+ * asked as 9, which costs our decompressor 256 bytes. A client that offers
+ * client_max_window_bits=8 itself is answered 8.
  */
 #ifndef WS6455_DEFLATE_H
 #define WS6455_DEFLATE_H
@@ -79,14 +84,15 @@
  *  server_max_window_bits [15]  8..15. The largest LZ77 window the
  *      server's compressor may use. Server: our compressor's window (we
  *      answer with the smaller of this and the client's request). Client:
- *      below 15, ask the server for it (our decompressor's window); a
- *      response without it or with a larger value fails the connection.
+ *      below 15, ask the server for it (our decompressor's window; 8 is
+ *      asked as 9, see above); a response without it or with a larger
+ *      value fails the connection.
  *  client_max_window_bits [15]  8..15. The client's compressor's window.
- *      Server: below 15, require it of the client; an offer that does not
- *      advertise client_max_window_bits (Firefox's bare
- *      "permessage-deflate") is then declined, since the bound could not
- *      hold. Client: our compressor's window; below 15 it is sent as a
- *      value. The client always offers client_max_window_bits, as
+ *      Server: below 15, require it of the client (8 is asked as 9
+ *      unless the client offered 8); an offer that does not advertise
+ *      client_max_window_bits (Firefox's bare "permessage-deflate") is then
+ *      declined, since the bound could not hold. Client: our compressor's
+ *      window; below 15 it is sent as a value. The client always offers client_max_window_bits, as
  *      Chromium, Node's ws and Python's websockets do.
  *      Both 15 by default so every browser's offer is accepted.
  *  level [-1]  zlib level: -1 (zlib's default, 6) or 0..9.

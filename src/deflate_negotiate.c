@@ -320,6 +320,16 @@ static uint8_t min_bits(unsigned a, unsigned b)
     return (uint8_t)(a < b ? a : b);
 }
 
+/* The window we ask a peer's compressor for. Never 8: zlib refuses a raw
+ * 8-bit deflate window, and peers that pass 8 to it fail (Python's
+ * websockets raises ValueError and drops the connection) where 9 works
+ * everywhere; it costs our decompressor 256 bytes. A peer that asks us
+ * for 8 gets it (see the note on 8 in deflate.h). */
+static unsigned ask_bits(unsigned bits)
+{
+    return bits < 9 ? 9 : bits;
+}
+
 /* The server's answer to one valid offer: 1 with *p and *resp filled, 0
  * when these options cannot honour it. */
 static int server_answer(const ws6455__deflate_options *o, const ws6455__deflate_offer *off,
@@ -355,9 +365,9 @@ static int server_answer(const ws6455__deflate_options *o, const ws6455__deflate
             resp->server_max_window_bits = p->server_max_window_bits;
     }
     /* 7.1.2.2: only when offered; a value in the offer is a hint we take
-     * to save memory. */
+     * to save memory. We never ask for 8 on our own (see ask_bits). */
     if (off->client_max_window_bits) {
-        unsigned b = opt_client_bits;
+        unsigned b = ask_bits(opt_client_bits);
         if (off->client_max_window_bits >= 8)
             b = min_bits(b, off->client_max_window_bits);
         p->client_max_window_bits = (uint8_t)b;
@@ -406,7 +416,8 @@ void ws6455__deflate_client_offer_params(const ws6455__deflate_options *o,
     sent->server_no_context_takeover = (uint8_t)(o->server_no_context_takeover != 0);
     sent->client_no_context_takeover = (uint8_t)(o->client_no_context_takeover != 0);
     sent->server_max_window_bits =
-        (uint8_t)(o->server_max_window_bits < 15 ? o->server_max_window_bits : 0);
+        (uint8_t)(o->server_max_window_bits < 15 ? ask_bits((unsigned)o->server_max_window_bits)
+                                                 : 0);
     /* Always advertised, so a server that wants to bound our window can. */
     sent->client_max_window_bits = (uint8_t)(o->client_max_window_bits < 15
                                                  ? o->client_max_window_bits
