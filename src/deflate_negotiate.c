@@ -16,7 +16,7 @@ void ws6455__deflate_options_init(ws6455__deflate_options *o)
     o->server_max_window_bits = 15;
     o->client_max_window_bits = 15;
     o->level = -1;
-    o->mem_level = 8;
+    o->mem_level = 4;
     o->min_size = 64;
 }
 

@@ -40,7 +40,7 @@ static void test_options_defaults_and_ranges(void **state)
     assert_int_equal(o.server_max_window_bits, 15);
     assert_int_equal(o.client_max_window_bits, 15);
     assert_int_equal(o.level, -1);
-    assert_int_equal(o.mem_level, 8);
+    assert_int_equal(o.mem_level, 4);
     assert_int_equal(o.min_size, 64);
     assert_int_equal(ws6455__deflate_options_check(&o), WS6455_OK);
     assert_int_equal(ws6455__deflate_options_check(NULL), WS6455_ERR_INVALID_ARGUMENT);
