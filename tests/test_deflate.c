@@ -680,6 +680,47 @@ static void test_memory_bound_of_every_setting(void **state)
     free(text);
 }
 
+/* With context takeover, once the state exists and the output buffer has
+ * grown, messages cost no allocation either way. */
+static void test_warm_codec_does_not_allocate(void **state)
+{
+    (void)state;
+    fz_mem m;
+    ws6455_allocator a;
+    fz_mem_start(&m, &a, 0);
+    ws6455__deflater d;
+    ws6455__inflater f;
+    deflater_new(&d, &a, 15, 0, -1, 4);
+    inflater_new(&f, &a, 15, 0, 0);
+    ws6455__buf out = {0};
+    tu_rng r;
+    tu_rng_seed(&r, 11);
+    uint8_t *text = make_text(&r, 4000);
+    size_t warm_calls = 0;
+    for (int i = 0; i < 20; i++) {
+        size_t n = 100 + (size_t)tu_rng_below(&r, 3900);
+        out.len = 0;
+        assert_int_equal(ws6455__deflater_write(&d, text, n, WS6455__DEFLATE_END, &out),
+                         WS6455_OK);
+        collect c;
+        collect_init(&c, 0);
+        assert_int_equal(ws6455__inflater_write(&f, buf_bytes(&out), out.len, 1, collect_sink, &c),
+                         WS6455_OK);
+        assert_int_equal(c.total, n);
+        if (i == 0) {
+            /* Grow the output buffer once to the largest message's size. */
+            assert_non_null(ws6455__buf_reserve(&out, &a, 8192));
+            warm_calls = m.calls;
+        }
+    }
+    assert_int_equal(m.calls, warm_calls);
+    ws6455__buf_free(&out, &a);
+    ws6455__deflater_free(&d);
+    ws6455__inflater_free(&f);
+    assert_int_equal(m.live, 0);
+    free(text);
+}
+
 /* ------------------------------------------------------------ allocation failure */
 
 /* Three messages each way on one deflater/inflater pair that fails its
@@ -1180,6 +1221,7 @@ int main(void)
         cmocka_unit_test(test_bomb_stops_at_the_limit_with_bounded_memory),
         cmocka_unit_test(test_flood_of_final_blocks),
         cmocka_unit_test(test_memory_bound_of_every_setting),
+        cmocka_unit_test(test_warm_codec_does_not_allocate),
         cmocka_unit_test(test_fail_every_allocation),
         cmocka_unit_test(test_random_round_trips),
         cmocka_unit_test(test_flush_emits_everything_so_far),
