@@ -106,8 +106,8 @@ static void run_round_trip(const ws6455_allocator *a, fz_mem *m, int bits, int n
     while (off < n || (n == 0 && i == 0)) {
         int fin, flush;
         size_t k = next_piece(lens, nl, i++, n - off, &fin, &flush);
-        int mode = fin ? WS6455__DEFLATE_END
-                       : (flush ? WS6455__DEFLATE_FLUSH : WS6455__DEFLATE_MORE);
+        int mode =
+            fin ? WS6455__DEFLATE_END : (flush ? WS6455__DEFLATE_FLUSH : WS6455__DEFLATE_MORE);
         int rc = ws6455__deflater_write(&d, p + off, k, mode, &out);
         if (rc != WS6455_OK) {
             FZ_CHECK(rc == WS6455_ERR_NOMEM && m->failures > 0);
@@ -126,8 +126,8 @@ static void run_round_trip(const ws6455_allocator *a, fz_mem *m, int bits, int n
             break;
         }
         if (fin) {
-            FZ_CHECK(o.keep_len == off && memcmp(o.keep + msg_start, p + msg_start,
-                                                 off - msg_start) == 0);
+            FZ_CHECK(o.keep_len == off &&
+                     memcmp(o.keep + msg_start, p + msg_start, off - msg_start) == 0);
             msg_start = off;
         }
         if (n == 0)

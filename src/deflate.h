@@ -92,8 +92,9 @@
  *      unless the client offered 8); an offer that does not advertise
  *      client_max_window_bits (Firefox's bare "permessage-deflate") is then
  *      declined, since the bound could not hold. Client: our compressor's
- *      window; below 15 it is sent as a value. The client always offers client_max_window_bits, as
- *      Chromium, Node's ws and Python's websockets do.
+ *      window; below 15 it is sent as a value. The client always offers
+ *      client_max_window_bits, as Chromium, Node's ws and Python's
+ *      websockets do.
  *      Both 15 by default so every browser's offer is accepted.
  *  level [-1]  zlib level: -1 (zlib's default, 6) or 0..9.
  *  mem_level [4]  zlib memLevel 1..9: the compressor's hash table and
@@ -353,10 +354,11 @@ void ws6455__inflater_free(ws6455__inflater *f);
  * appended (RFC 7692 7.2.2) and the next call starts a new message.
  * Output goes to `sink` in pieces of at most WS6455__INFLATE_CHUNK bytes as
  * it appears; nothing the size of the message is ever allocated.
- *  - Limit: inflated bytes are counted as they appear; the first byte past
- *    the limit stops with WS6455_ERR_MESSAGE_TOO_BIG (1009) before the
- *    sink sees it. A 1 KiB frame of a 128 MiB bomb costs one chunk of work
- *    past the limit, not 128 MiB.
+ *  - Limit: inflated bytes are counted as they appear; output up to the
+ *    limit reaches the sink, and the first byte past it stops with
+ *    WS6455_ERR_MESSAGE_TOO_BIG (1009) before the sink sees it. 128 MiB of
+ *    zeros (127 KiB compressed) under a 16 MiB limit stops after about
+ *    16 KiB of its input, in the decompressor's fixed memory.
  *  - BFINAL: a DEFLATE block with BFINAL set ends a zlib stream, but in
  *    RFC 7692 it ends no message: "The next DEFLATE block follows the
  *    padded data if any" (7.2.1, 7.2.3.4). Blocks after it are decoded
@@ -365,11 +367,13 @@ void ws6455__inflater_free(ws6455__inflater *f);
  *    final block is complete without our 00 00 ff ff. This costs nothing
  *    per block (src/deflate.c says how), so a flood of empty final blocks
  *    ("03 00" ...) is as cheap as any other input.
- *  - A message must end at a block boundary once 00 00 ff ff is added;
- *    otherwise (truncated data, an unstripped tail) WS6455__ERR_DEFLATE_DATA.
+ *  - A message must end at a block boundary once 00 00 ff ff is added,
+ *    and those four bytes may not be read as data (they close an empty
+ *    stored block); otherwise (truncated data, an unstripped tail)
+ *    WS6455__ERR_DEFLATE_DATA.
  *  - A compressed message with an empty payload is taken as an empty
  *    message and leaves the window alone (a correct sender writes 00 for
- *    it; Node's ws and Python's websockets accept the empty form too).
+ *    it; Python's websockets accepts the empty form too).
  * Without context takeover the zlib state is freed when the message ends.
  * Returns WS6455_OK, WS6455__ERR_DEFLATE_DATA, WS6455_ERR_MESSAGE_TOO_BIG,
  * WS6455_ERR_NOMEM, WS6455_ERR_INVALID_ARGUMENT (NULL with n > 0, no sink),

@@ -419,8 +419,8 @@ void ws6455__deflate_client_offer_params(const ws6455__deflate_options *o,
         (uint8_t)(o->server_max_window_bits < 15 ? ask_bits((unsigned)o->server_max_window_bits)
                                                  : 0);
     /* Always advertised, so a server that wants to bound our window can. */
-    sent->client_max_window_bits = (uint8_t)(o->client_max_window_bits < 15
-                                                 ? o->client_max_window_bits
+    sent->client_max_window_bits =
+        (uint8_t)(o->client_max_window_bits < 15 ? o->client_max_window_bits
                                                  : WS6455__DEFLATE_BITS_NO_VALUE);
 }
 

@@ -304,15 +304,15 @@ static void test_rfc_7_2_3_5_two_blocks(void **state)
     ws6455__deflater d;
     deflater_new(&d, &a, 15, 1, -1, 8);
     ws6455__buf out = {0};
-    assert_int_equal(ws6455__deflater_write(&d, (const uint8_t *)"He", 2, WS6455__DEFLATE_FLUSH,
-                                            &out),
-                     WS6455_OK);
+    assert_int_equal(
+        ws6455__deflater_write(&d, (const uint8_t *)"He", 2, WS6455__DEFLATE_FLUSH, &out),
+        WS6455_OK);
     assert_bytes(buf_bytes(&out), out.len, "f2 48 05 00 00 00 ff ff");
     /* What one call appended may be taken off before the next. */
     ws6455__buf_consume(&out, out.len);
-    assert_int_equal(ws6455__deflater_write(&d, (const uint8_t *)"llo", 3, WS6455__DEFLATE_END,
-                                            &out),
-                     WS6455_OK);
+    assert_int_equal(
+        ws6455__deflater_write(&d, (const uint8_t *)"llo", 3, WS6455__DEFLATE_END, &out),
+        WS6455_OK);
     assert_bytes(buf_bytes(&out), out.len, "ca c9 c9 07 00");
     ws6455__buf_free(&out, &a);
     ws6455__deflater_free(&d);
@@ -338,16 +338,15 @@ static void test_rfc_7_2_3_6_empty(void **state)
     size_t calls_before = m.calls;
     ws6455__buf scratch = {0};
     assert_non_null(ws6455__buf_reserve(&scratch, &plain, 64));
-    assert_int_equal(ws6455__deflater_write(&d, NULL, 0, WS6455__DEFLATE_END, &scratch),
-                     WS6455_OK);
+    assert_int_equal(ws6455__deflater_write(&d, NULL, 0, WS6455__DEFLATE_END, &scratch), WS6455_OK);
     assert_bytes(buf_bytes(&scratch), scratch.len, "00");
     assert_int_equal(m.calls, calls_before); /* no zlib state for an empty message */
     assert_null(d.zs);
     ws6455__buf_free(&scratch, &plain);
     /* After a flush, an empty end is 00 too. */
-    assert_int_equal(ws6455__deflater_write(&d, (const uint8_t *)"Hello", 5,
-                                            WS6455__DEFLATE_FLUSH, &out),
-                     WS6455_OK);
+    assert_int_equal(
+        ws6455__deflater_write(&d, (const uint8_t *)"Hello", 5, WS6455__DEFLATE_FLUSH, &out),
+        WS6455_OK);
     assert_int_equal(ws6455__deflater_write(&d, NULL, 0, WS6455__DEFLATE_END, &out), WS6455_OK);
     assert_bytes(buf_bytes(&out), out.len, "f2 48 cd c9 c9 07 00 00 00 ff ff 00");
     ws6455__buf_free(&out, &a);
@@ -397,9 +396,9 @@ static void test_invalid_data_is_a_distinct_sticky_error(void **state)
             if (rc != WS6455__ERR_DEFLATE_DATA)
                 fail_msg("'%s': %s", bad[i], ws6455_errname(rc));
             /* Sticky, whatever comes next. */
-            assert_int_equal(ws6455__inflater_write(&f, (const uint8_t *)"\x00", 1, 1, collect_sink,
-                                                    &c),
-                             WS6455__ERR_DEFLATE_DATA);
+            assert_int_equal(
+                ws6455__inflater_write(&f, (const uint8_t *)"\x00", 1, 1, collect_sink, &c),
+                WS6455__ERR_DEFLATE_DATA);
             collect_free(&c);
             ws6455__inflater_free(&f);
         }
@@ -474,10 +473,10 @@ static uint8_t *make_bomb(size_t *n)
     assert_non_null(zeros);
     ws6455__buf out = {0};
     for (int i = 0; i < 128; i++)
-        assert_int_equal(ws6455__deflater_write(&d, zeros, 1 << 20,
-                                                i == 127 ? WS6455__DEFLATE_END : WS6455__DEFLATE_MORE,
-                                                &out),
-                         WS6455_OK);
+        assert_int_equal(
+            ws6455__deflater_write(&d, zeros, 1 << 20,
+                                   i == 127 ? WS6455__DEFLATE_END : WS6455__DEFLATE_MORE, &out),
+            WS6455_OK);
     free(zeros);
     ws6455__deflater_free(&d);
     uint8_t *p = malloc(out.len);
@@ -495,8 +494,8 @@ static uint8_t *make_bomb(size_t *n)
 
 /* Feeds in[0..n) in pieces of `piece` bytes as one message; returns the
  * code and the compressed bytes taken before it came. */
-static int feed_message(ws6455__inflater *f, const uint8_t *in, size_t n, size_t piece,
-                        collect *c, size_t *fed)
+static int feed_message(ws6455__inflater *f, const uint8_t *in, size_t n, size_t piece, collect *c,
+                        size_t *fed)
 {
     size_t off = 0;
     int rc = WS6455_OK;
@@ -594,9 +593,9 @@ static void test_flood_of_final_blocks(void **state)
 static const char *sample_text(size_t i)
 {
     static const char *const words[] = {
-        "{\"type\":\"message\",", "\"user\":\"alice\",", "\"text\":\"hello there\",",
-        "\"room\":42,",         "\"ts\":1700000000}", "lorem ipsum dolor sit amet ",
-        "the quick brown fox ",  "jumps over the lazy dog ", "0123456789 "};
+        "{\"type\":\"message\",", "\"user\":\"alice\",",      "\"text\":\"hello there\",",
+        "\"room\":42,",           "\"ts\":1700000000}",       "lorem ipsum dolor sit amet ",
+        "the quick brown fox ",   "jumps over the lazy dog ", "0123456789 "};
     return words[i % (sizeof words / sizeof words[0])];
 }
 
@@ -640,7 +639,8 @@ static void test_memory_bound_of_every_setting(void **state)
                 assert_int_equal(ws6455__deflater_write(&d, text, n, WS6455__DEFLATE_END, &out),
                                  WS6455_OK);
                 int zw = w < 9 ? 9 : w;
-                size_t bound = ((size_t)4 << zw) + ((size_t)1 << (mems[mi] + 9)) + DEFLATE_STATE_SLACK;
+                size_t bound =
+                    ((size_t)4 << zw) + ((size_t)1 << (mems[mi] + 9)) + DEFLATE_STATE_SLACK;
                 size_t used = m.peak - base;
                 if (used > bound)
                     fail_msg("deflate w=%d m=%d: %zu > %zu", w, mems[mi], used, bound);
@@ -660,9 +660,9 @@ static void test_memory_bound_of_every_setting(void **state)
                 assert_int_equal(mi2.calls, 0);
                 collect c;
                 collect_init(&c, SIZE_MAX);
-                assert_int_equal(ws6455__inflater_write(&f, buf_bytes(&out), out.len, 1,
-                                                        collect_sink, &c),
-                                 WS6455_OK);
+                assert_int_equal(
+                    ws6455__inflater_write(&f, buf_bytes(&out), out.len, 1, collect_sink, &c),
+                    WS6455_OK);
                 assert_int_equal(c.len, n);
                 assert_memory_equal(c.p, text, n);
                 collect_free(&c);
@@ -700,8 +700,7 @@ static void test_warm_codec_does_not_allocate(void **state)
     for (int i = 0; i < 20; i++) {
         size_t n = 100 + (size_t)tu_rng_below(&r, 3900);
         out.len = 0;
-        assert_int_equal(ws6455__deflater_write(&d, text, n, WS6455__DEFLATE_END, &out),
-                         WS6455_OK);
+        assert_int_equal(ws6455__deflater_write(&d, text, n, WS6455__DEFLATE_END, &out), WS6455_OK);
         collect c;
         collect_init(&c, 0);
         assert_int_equal(ws6455__inflater_write(&f, buf_bytes(&out), out.len, 1, collect_sink, &c),
@@ -826,9 +825,9 @@ static void compress_in_pieces(tu_rng *r, ws6455__deflater *d, const uint8_t *p,
         size_t k = n - off;
         if (k > 1 && tu_rng_below(r, 2))
             k = (size_t)tu_rng_below(r, k);
-        int mode = off + k == n ? WS6455__DEFLATE_END
-                                : (tu_rng_below(r, 3) == 0 ? WS6455__DEFLATE_FLUSH
-                                                           : WS6455__DEFLATE_MORE);
+        int mode = off + k == n
+                       ? WS6455__DEFLATE_END
+                       : (tu_rng_below(r, 3) == 0 ? WS6455__DEFLATE_FLUSH : WS6455__DEFLATE_MORE);
         assert_int_equal(ws6455__deflater_write(d, p + off, k, mode, out), WS6455_OK);
         assert_int_equal(ws6455__buf_append(wire, a, buf_bytes(out), out->len), WS6455_OK);
         ws6455__buf_consume(out, out->len);
@@ -912,11 +911,11 @@ static void test_flush_emits_everything_so_far(void **state)
     collect c;
     collect_init(&c, SIZE_MAX);
     for (size_t off = 0; off < 5000; off += 1000) {
-        assert_int_equal(ws6455__deflater_write(&d, text + off, 1000,
-                                                off + 1000 == 5000 ? WS6455__DEFLATE_END
-                                                                   : WS6455__DEFLATE_FLUSH,
-                                                &out),
-                         WS6455_OK);
+        assert_int_equal(
+            ws6455__deflater_write(&d, text + off, 1000,
+                                   off + 1000 == 5000 ? WS6455__DEFLATE_END : WS6455__DEFLATE_FLUSH,
+                                   &out),
+            WS6455_OK);
         assert_int_equal(ws6455__inflater_write(&f, buf_bytes(&out), out.len, off + 1000 == 5000,
                                                 collect_sink, &c),
                          WS6455_OK);
@@ -1014,8 +1013,7 @@ static void test_bfinal_senders_round_trip(void **state)
     assert_non_null(s);
     for (int takeover = 0; takeover <= 1; takeover++) {
         for (int round = 0; round < 6; round++) {
-            assert_int_equal(deflateInit2(&s->zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY),
-                             Z_OK);
+            assert_int_equal(deflateInit2(&s->zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
             s->takeover = takeover;
             s->hist_len = 0;
             ws6455__inflater f;
@@ -1186,9 +1184,9 @@ static void test_shared_compressor(void **state)
     size_t live_after_first = 0;
     for (int i = 0; i < 6; i++) {
         out.len = 0;
-        assert_int_equal(ws6455__deflater_write(&shared, (const uint8_t *)"Hello", 5,
-                                                WS6455__DEFLATE_END, &out),
-                         WS6455_OK);
+        assert_int_equal(
+            ws6455__deflater_write(&shared, (const uint8_t *)"Hello", 5, WS6455__DEFLATE_END, &out),
+            WS6455_OK);
         assert_bytes(buf_bytes(&out), out.len, "f2 48 cd c9 c9 07 00");
         if (i == 0)
             live_after_first = m.live;
@@ -1197,9 +1195,9 @@ static void test_shared_compressor(void **state)
     }
     size_t calls = m.calls;
     out.len = 0;
-    assert_int_equal(ws6455__deflater_write(&shared, (const uint8_t *)"Hello", 5,
-                                            WS6455__DEFLATE_END, &out),
-                     WS6455_OK);
+    assert_int_equal(
+        ws6455__deflater_write(&shared, (const uint8_t *)"Hello", 5, WS6455__DEFLATE_END, &out),
+        WS6455_OK);
     assert_int_equal(m.calls, calls); /* warm: no allocation per message */
     ws6455__deflater_free(&shared);
     assert_int_equal(m.live, 0);

@@ -46,7 +46,7 @@ static void test_options_defaults_and_ranges(void **state)
     assert_int_equal(ws6455__deflate_options_check(NULL), WS6455_ERR_INVALID_ARGUMENT);
     const struct {
         int field, value, ok;
-    } cases[] = {{0, 7, 0}, {0, 8, 1}, {0, 15, 1}, {0, 16, 0}, {1, 7, 0},  {1, 8, 1},
+    } cases[] = {{0, 7, 0},  {0, 8, 1},  {0, 15, 1}, {0, 16, 0}, {1, 7, 0}, {1, 8, 1},
                  {1, 16, 0}, {2, -2, 0}, {2, -1, 1}, {2, 0, 1},  {2, 9, 1}, {2, 10, 0},
                  {3, 0, 0},  {3, 1, 1},  {3, 9, 1},  {3, 10, 0}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -107,15 +107,15 @@ static void test_parse_rejects_what_7_1_declines(void **state)
 {
     (void)state;
     const char *bad[] = {
-        "permessage-deflate; foo",                                  /* unknown */
-        "permessage-deflate; Server_No_Context_Takeover",           /* names are exact */
+        "permessage-deflate; foo",                        /* unknown */
+        "permessage-deflate; Server_No_Context_Takeover", /* names are exact */
         "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
         "permessage-deflate; client_no_context_takeover; client_no_context_takeover",
         "permessage-deflate; server_max_window_bits=10; server_max_window_bits=10",
         "permessage-deflate; client_max_window_bits; client_max_window_bits=10",
-        "permessage-deflate; server_no_context_takeover=1",         /* no value allowed */
+        "permessage-deflate; server_no_context_takeover=1", /* no value allowed */
         "permessage-deflate; client_no_context_takeover=\"x\"",
-        "permessage-deflate; server_max_window_bits",               /* value required */
+        "permessage-deflate; server_max_window_bits", /* value required */
         "permessage-deflate; server_max_window_bits=7",
         "permessage-deflate; server_max_window_bits=16",
         "permessage-deflate; server_max_window_bits=08",
@@ -126,7 +126,7 @@ static void test_parse_rejects_what_7_1_declines(void **state)
         "permessage-deflate; client_max_window_bits=\"\"",
         "permessage-deflate; client_max_window_bits=\"1 0\"",
         "permessage-deflate; client_max_window_bits=",
-        "permessage-deflate;",                                      /* grammar */
+        "permessage-deflate;", /* grammar */
         "permessage-deflate; ;client_max_window_bits",
         "permessage-deflate client_max_window_bits",
         "permessage-deflate; client_max_window_bits=\"10",
@@ -157,8 +157,8 @@ static void test_parse_other_extensions(void **state)
 {
     (void)state;
     const char *other[] = {"x-webkit-deflate-frame", "permessage-deflate2",
-                           "Permessage-Deflate; client_max_window_bits", "deflate-frame; max_window_bits=10",
-                           "foo; bar=\"a\\b\"; baz"};
+                           "Permessage-Deflate; client_max_window_bits",
+                           "deflate-frame; max_window_bits=10", "foo; bar=\"a\\b\"; baz"};
     for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
         ws6455__deflate_offer o;
         assert_int_equal(parse(other[i], 0, &o), 0);
@@ -239,8 +239,12 @@ static void test_server_browser_offers(void **state)
     (void)state;
     static const server_case cases[] = {
         /* Defaults: no context takeover either way. */
-        {CHROMIUM, 1, 1, 0, 0, "permessage-deflate; server_no_context_takeover; client_no_context_takeover", 1, 1, 15, 15},
-        {FIREFOX, 1, 1, 0, 0, "permessage-deflate; server_no_context_takeover; client_no_context_takeover", 1, 1, 15, 15},
+        {CHROMIUM, 1, 1, 0, 0,
+         "permessage-deflate; server_no_context_takeover; client_no_context_takeover", 1, 1, 15,
+         15},
+        {FIREFOX, 1, 1, 0, 0,
+         "permessage-deflate; server_no_context_takeover; client_no_context_takeover", 1, 1, 15,
+         15},
         /* Context takeover allowed both ways: the bare answer. */
         {CHROMIUM, 0, 0, 0, 0, "permessage-deflate", 0, 0, 15, 15},
         {FIREFOX, 0, 0, 0, 0, "permessage-deflate", 0, 0, 15, 15},
@@ -351,9 +355,9 @@ static void test_server_arguments_and_buffer(void **state)
                      1);
     assert_int_equal(len, WS6455__DEFLATE_HEADER_MAX - 1);
     char small[WS6455__DEFLATE_HEADER_MAX - 1];
-    assert_int_equal(ws6455__deflate_server_select(&o, offer, strlen(offer), &p, small,
-                                                   sizeof small, &len),
-                     WS6455_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(
+        ws6455__deflate_server_select(&o, offer, strlen(offer), &p, small, sizeof small, &len),
+        WS6455_ERR_BUFFER_TOO_SMALL);
 }
 
 /* The offers recorded from real clients, answered with the defaults. */
@@ -394,8 +398,8 @@ static void test_server_recorded_offers(void **state)
         ws6455__deflate_params p;
         char resp[WS6455__DEFLATE_HEADER_MAX];
         assert_int_equal(select_str(&o, v, &p, resp), 1);
-        assert_string_equal(resp,
-                            "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
+        assert_string_equal(
+            resp, "permessage-deflate; server_no_context_takeover; client_no_context_takeover");
         assert_params(&p, 1, 1, 15, 15);
     }
 }
@@ -499,10 +503,9 @@ static void test_client_validates_response(void **state)
         {"permessage-deflate; server_max_window_bits=16", -1, 0, 0, 0, 0},
         {"permessage-deflate; client_max_window_bits=7", -1, 0, 0, 0, 0},
         {"permessage-deflate; foo", -1, 0, 0, 0, 0},
-        {"permessage-deflate; server_no_context_takeover; server_no_context_takeover", -1, 0, 0,
-         0, 0},
-        {"permessage-deflate; client_max_window_bits=9; client_max_window_bits=9", -1, 0, 0, 0,
+        {"permessage-deflate; server_no_context_takeover; server_no_context_takeover", -1, 0, 0, 0,
          0},
+        {"permessage-deflate; client_max_window_bits=9; client_max_window_bits=9", -1, 0, 0, 0, 0},
         {"permessage-deflate, permessage-deflate", -1, 0, 0, 0, 0},
         {"permessage-deflate; server_max_window_bits=10, permessage-deflate", -1, 0, 0, 0, 0},
         {"x-webkit-deflate-frame", -1, 0, 0, 0, 0},

@@ -50,16 +50,19 @@ static uint64_t rng(void)
 }
 
 static const char *const words[] = {
-    "the", "of", "and", "to", "in", "is", "you", "that", "it", "he", "was", "for", "on", "are",
-    "as", "with", "his", "they", "at", "be", "this", "have", "from", "or", "one", "had", "by",
-    "word", "but", "not", "what", "all", "were", "we", "when", "your", "can", "said", "there",
-    "use", "an", "each", "which", "she", "do", "how", "their", "if", "will", "up", "other",
-    "about", "out", "many", "then", "them", "these", "so", "some", "her", "would", "make",
-    "like", "him", "into", "time", "has", "look", "two", "more", "write", "go", "see", "number",
-    "no", "way", "could", "people", "my", "than", "first", "water", "been", "call", "who",
-    "oil", "its", "now", "find", "long", "down", "day", "did", "get", "come", "made", "may",
-    "part", "server", "socket", "message", "deploy", "tonight", "lunch", "meeting", "bug",
-    "release", "coffee", "weekend", "review", "ticket", "build", "green", "thanks", "lol"};
+    "the",     "of",      "and",    "to",      "in",    "is",      "you",   "that",    "it",
+    "he",      "was",     "for",    "on",      "are",   "as",      "with",  "his",     "they",
+    "at",      "be",      "this",   "have",    "from",  "or",      "one",   "had",     "by",
+    "word",    "but",     "not",    "what",    "all",   "were",    "we",    "when",    "your",
+    "can",     "said",    "there",  "use",     "an",    "each",    "which", "she",     "do",
+    "how",     "their",   "if",     "will",    "up",    "other",   "about", "out",     "many",
+    "then",    "them",    "these",  "so",      "some",  "her",     "would", "make",    "like",
+    "him",     "into",    "time",   "has",     "look",  "two",     "more",  "write",   "go",
+    "see",     "number",  "no",     "way",     "could", "people",  "my",    "than",    "first",
+    "water",   "been",    "call",   "who",     "oil",   "its",     "now",   "find",    "long",
+    "down",    "day",     "did",    "get",     "come",  "made",    "may",   "part",    "server",
+    "socket",  "message", "deploy", "tonight", "lunch", "meeting", "bug",   "release", "coffee",
+    "weekend", "review",  "ticket", "build",   "green", "thanks",  "lol"};
 #define NWORDS (sizeof words / sizeof words[0])
 
 static size_t put_words(char *p, size_t cap, size_t count)
@@ -101,8 +104,8 @@ static void dataset_alloc(dataset *d, const char *name, size_t count)
 
 static void make_chat(dataset *d)
 {
-    static const char *const users[] = {"alice", "bob", "carol", "dave", "erin", "frank",
-                                        "grace", "heidi", "ivan", "judy"};
+    static const char *const users[] = {"alice", "bob",   "carol", "dave", "erin",
+                                        "frank", "grace", "heidi", "ivan", "judy"};
     static const char *const rooms[] = {"general", "random", "dev", "ops"};
     dataset_alloc(d, "chat", 10000);
     for (size_t i = 0; i < d->count; i++) {
@@ -212,8 +215,7 @@ static void inflate_all(const dataset *ds, enum mode m, const ws6455__buf *in, i
         die("inflater_init");
     for (size_t i = 0; i < ds->count; i++) {
         check_sink c = {ds->msg[i], 0, ds->len[i], verify};
-        if (ws6455__inflater_write(&f, in[i].data + in[i].off, in[i].len, 1, sink, &c) !=
-            WS6455_OK)
+        if (ws6455__inflater_write(&f, in[i].data + in[i].off, in[i].len, 1, sink, &c) != WS6455_OK)
             die("inflate");
         if (c.off != ds->len[i])
             die("decompressed length differs");
@@ -292,8 +294,10 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--chat-only") == 0)
             chat_only = 1;
         else {
-            fprintf(stderr, "usage: %s [--min-time CPU-SECONDS] [--window 8..15] "
-                            "[--mem-level 1..9] [--chat-only]\n", argv[0]);
+            fprintf(stderr,
+                    "usage: %s [--min-time CPU-SECONDS] [--window 8..15] "
+                    "[--mem-level 1..9] [--chat-only]\n",
+                    argv[0]);
             return 2;
         }
     }
