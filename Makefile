@@ -23,17 +23,21 @@ LIB_CFLAGS := $(WARN) $(CFLAGS) -D_DEFAULT_SOURCE -fPIC -fvisibility=hidden -DWS
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 TEST_CFLAGS := $(WARN) -O1 -g -D_DEFAULT_SOURCE $(SAN) -DWS6455_BUILDING -Iinclude -Isrc
 
+# Sources that need an optional library; without it they are left out, and
+# so is the test named after each (tests/test_<file>.c).
 ifeq ($(WITH_ZLIB),1)
-LIB_SRC := $(wildcard src/*.c)
+SKIPPED_SRC :=
 LIB_LDLIBS := -lz
 else
-LIB_SRC := $(filter-out src/deflate.c,$(wildcard src/*.c))
+SKIPPED_SRC := src/deflate.c
 LIB_LDLIBS :=
 endif
+LIB_SRC := $(filter-out $(SKIPPED_SRC),$(wildcard src/*.c))
 B := build
 OBJ      := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 TEST_OBJ := $(LIB_SRC:src/%.c=$(B)/test-obj/%.o)
-TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
+TESTS    := $(patsubst tests/%.c,$(B)/tests/%,\
+              $(filter-out $(SKIPPED_SRC:src/%=tests/test_%),$(wildcard tests/test_*.c)))
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 HDRS := include/ws6455.h $(wildcard src/*.h)
 

@@ -3,6 +3,9 @@
 #   make bench BENCH_ARGS='--case engine-bin64k --reps 9'   options of the binary (--help)
 #   make bench-callgrind    instructions per byte and per message under callgrind
 #                           (repeatable; BENCH_CALLGRIND_ARGS='--scale 0.05 --case codec-16')
+#   make bench-deflate      permessage-deflate codec throughput and ratio per zlib
+#                           level (bench/deflate/; builds with WITH_ZLIB=1 itself;
+#                           BENCH_DEFLATE_ARGS='--min-time 1')
 # See docs/performance.md.
 # The library sources are compiled here, into build/bench-obj/, with the
 # flags `make lib` uses by default (-O2 -g, -fPIC, hidden visibility) -- fixed
@@ -17,7 +20,7 @@ BENCH_WSLAY_PKG = $(shell dpkg-query -W -f='$${Version}' libwslay1 2>/dev/null |
 BENCH_CFLAGS = $(WARN) -O2 -g -D_DEFAULT_SOURCE -Iinclude -DBENCH_WSLAY_PKG='"$(BENCH_WSLAY_PKG)"'
 BENCH_ARGS   ?=
 
-.PHONY: bench bench-build bench-callgrind check-wslay
+.PHONY: bench bench-build bench-callgrind check-wslay bench-deflate
 
 check-wslay:
 	@CC="$(CC)" sh tests/ensure-package.sh wslay libwslay-dev -lwslay \
@@ -75,3 +78,18 @@ $(E2E_LOADGEN): bench/e2e/loadgen_e2e.c
 $(E2E_WSLAY): bench/e2e/wslay_echo.c $(B)/libws6455.a include/ws6455.h
 	@mkdir -p $(@D)
 	$(CC) $(E2E_CFLAGS) -Iinclude $< -o $@ $(B)/libws6455.a $(LIB_LDLIBS) -lwslay
+
+# The deflate bench needs src/deflate.c, so it runs in a WITH_ZLIB=1 make.
+BENCH_DEFLATE_BIN := $(BENCH_DIR)/ws6455-bench-deflate
+BENCH_DEFLATE_ARGS ?=
+ifeq ($(WITH_ZLIB),1)
+bench-deflate: $(BENCH_DEFLATE_BIN)
+	$(BENCH_DEFLATE_BIN) $(BENCH_DEFLATE_ARGS)
+
+$(BENCH_DEFLATE_BIN): bench/deflate/bench_deflate.c $(BENCH_OBJ) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -Isrc bench/deflate/bench_deflate.c $(BENCH_OBJ) -o $@ $(LIB_LDLIBS)
+else
+bench-deflate:
+	@$(MAKE) --no-print-directory WITH_ZLIB=1 bench-deflate
+endif

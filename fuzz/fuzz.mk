@@ -21,7 +21,12 @@
 # run them forever.
 
 FUZZ_TARGETS := utf8 frame_header mask roundtrip handshake_server handshake_client url \
-                conn_server conn_client
+                conn_server conn_client deflate_negotiate
+# The codec's target needs zlib: only in make WITH_ZLIB=1 (fuzz, fuzz-smoke,
+# fuzz-replay, fuzz-afl alike).
+ifeq ($(WITH_ZLIB),1)
+FUZZ_TARGETS += inflate
+endif
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
 FUZZ_TARGET ?= conn_server
@@ -108,6 +113,7 @@ $(B)/fuzz-afl/fuzz_%: fuzz/fuzz_%.c $(LIB_SRC) $(FUZZ_HDRS)
 	@mkdir -p $(@D)
 	AFL_USE_ASAN=1 AFL_USE_UBSAN=1 AFL_QUIET=1 $(AFL_CC) $(FUZZ_COMMON) -fsanitize=fuzzer $< $(LIB_SRC) -o $@ $(LIB_LDLIBS)
 
-# tests/test_hardening.c includes the connection driver: rebuild it when the
-# driver changes.
-$(B)/tests/test_hardening $(B)/vg-tests/test_hardening: $(wildcard fuzz/*.h)
+# tests/test_hardening.c includes the connection driver, tests/test_deflate.c
+# the counting allocator: rebuild them when fuzz/*.h changes.
+$(B)/tests/test_hardening $(B)/vg-tests/test_hardening $(B)/tests/test_deflate \
+    $(B)/vg-tests/test_deflate: $(wildcard fuzz/*.h)

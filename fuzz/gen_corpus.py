@@ -171,6 +171,55 @@ def conn_variants(peer, hs_bits):
     return out
 
 
+def deflate_seeds(add):
+    """fuzz_deflate_negotiate: options bytes, response size, then a
+    Sec-WebSocket-Extensions value. fuzz_inflate: control bytes (see its
+    header), then compressed messages or, in round-trip mode, plaintext."""
+    import zlib
+    values = [b"permessage-deflate; client_max_window_bits", b"permessage-deflate",
+              b"permessage-deflate; server_no_context_takeover; client_no_context_takeover",
+              b"permessage-deflate; client_max_window_bits; server_max_window_bits=10, "
+              b"permessage-deflate; client_max_window_bits",
+              b"permessage-deflate; server_max_window_bits=8; client_max_window_bits=\"9\"",
+              b"x-webkit-deflate-frame, permessage-deflate; foo, permessage-deflate",
+              b"permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+              b"foo; x=\", permessage-deflate, \\\"\", permessage-deflate; client_max_window_bits=15",
+              b"permessage-deflate; client_max_window_bits=\"1\\0\"", b"", b" , ,"]
+    for i, v in enumerate(values):
+        add("deflate_negotiate", bytes([0x03, 0xFF, 0]) + v)
+        add("deflate_negotiate", bytes([(i * 37) & 0xFF, (i * 91) & 0xFF, 40 + i]) + v)
+    # Messages: (window bits - 8) | nct << 3 | limit << 5, fail, level/mem,
+    # piece count, pieces (bit 7 ends a message), data.
+    rfc = [bytes.fromhex(h) for h in (
+        "f248cdc9c90700", "f200110000", "000500faff48656c6c6f00", "f348cdc9c9070000",
+        "f24805000000ffffcac9c90700", "00", "0300", "f348cdc9c90700f200110000")]
+    for m in rfc:
+        add("inflate", bytes([0x07, 0, 0, 1, 0x80 | (len(m) - 1)]) + m)
+        add("inflate", bytes([0x0F, 0, 0, 3, 0, 1, 0x82]) + m)
+    # Context takeover: the two "Hello" messages of 7.2.3.2 back to back.
+    add("inflate", bytes([0x07, 0, 0, 2, 0x86, 0x84]) + rfc[0] + rfc[1])
+    # A bomb: 1 MiB of zeros, under limits of 1, 100 and 64 KiB, in pieces.
+    c = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
+    bomb = c.compress(bytes(1 << 20)) + c.flush(zlib.Z_SYNC_FLUSH)
+    bomb = bomb[:-4]
+    for lim in (1, 2, 4):
+        add("inflate", bytes([0x0F | (lim << 5), 0, 0, 1, 0x7F]) + bomb)
+    # Final blocks followed by more blocks, some starting mid-byte.
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    mid = c.compress(b"He") + c.flush(zlib.Z_BLOCK) + c.compress(b"llo") + c.flush(zlib.Z_FINISH)
+    add("inflate", bytes([0x07, 0, 0, 0]) + mid + b"\x00")
+    add("inflate", bytes([0x07, 0, 0, 0]) + b"\x03\x00" * 50 + mid)
+    # Allocation failures.
+    for fail in (1, 2, 3, 4):
+        add("inflate", bytes([0x07, fail, 0, 0]) + rfc[0])
+        add("inflate", bytes([0x17, fail, 0x86, 2, 0x45, 0x90]) + b"Hello, Hello, Hello" * 5)
+    # Round trips: text and binary, with flushes and several messages.
+    text = b'{"type":"message","user":"alice","text":"hello there","room":42}' * 8
+    add("inflate", bytes([0x17, 0, 0x86, 3, 0x10, 0x50, 0xBF]) + text)
+    add("inflate", bytes([0x10, 0, 0x0A, 2, 0x03, 0x81]) + bytes(range(256)) * 2)
+    add("inflate", bytes([0x1F, 0, 0x19, 1, 0xC0]) + text + bytes(300))
+
+
 def main():
     targets = {}
 
@@ -254,6 +303,8 @@ def main():
             b"ws://[::ffff:1.2.3.4]/", b"ws://h/p%2Fq?a=%20", b"ws:///path", b"wss://a.b.c.d.e:443"]
     for u in urls:
         add("url", u)
+
+    deflate_seeds(add)
 
     for t, items in targets.items():
         for data in items:
