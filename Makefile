@@ -28,10 +28,14 @@ TEST_CFLAGS := $(WARN) -O1 -g -D_DEFAULT_SOURCE $(SAN) -DWS6455_BUILDING -Iinclu
 ifeq ($(WITH_ZLIB),1)
 SKIPPED_SRC :=
 LIB_LDLIBS := -lz
+FEATURES := -DWS6455_WITH_ZLIB
 else
 SKIPPED_SRC := src/deflate.c
 LIB_LDLIBS :=
+FEATURES :=
 endif
+LIB_CFLAGS += $(FEATURES)
+TEST_CFLAGS += $(FEATURES)
 LIB_SRC := $(filter-out $(SKIPPED_SRC),$(wildcard src/*.c))
 B := build
 OBJ      := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
@@ -107,7 +111,7 @@ test-valgrind: check-cmocka
 
 $(B)/vg-tests/%: tests/%.c $(LIB_SRC) $(TEST_SUPPORT) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O1 -g -D_DEFAULT_SOURCE -DWS6455_BUILDING -Iinclude -Isrc -Itests/support $< $(TEST_SUPPORT) $(LIB_SRC) -o $@ -lcmocka $(LIB_LDLIBS)
+	$(CC) $(WARN) $(FEATURES) -O1 -g -D_DEFAULT_SOURCE -DWS6455_BUILDING -Iinclude -Isrc -Itests/support $< $(TEST_SUPPORT) $(LIB_SRC) -o $@ -lcmocka $(LIB_LDLIBS)
 
 # ---- install
 install: lib

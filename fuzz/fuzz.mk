@@ -34,7 +34,7 @@ FUZZ_CC ?= clang
 AFL_CC ?= afl-clang-fast
 FZ := $(B)/fuzz
 FUZZ_HDRS := $(wildcard fuzz/*.h) $(HDRS)
-FUZZ_COMMON := $(WARN) -g -O1 -fno-omit-frame-pointer -D_DEFAULT_SOURCE -DWS6455_BUILDING \
+FUZZ_COMMON := $(WARN) $(FEATURES) -g -O1 -fno-omit-frame-pointer -D_DEFAULT_SOURCE -DWS6455_BUILDING \
                -Iinclude -Isrc -Ifuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_LIBFUZZER_OBJ := $(LIB_SRC:src/%.c=$(FZ)/obj/%.o)

@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     static const ws6455_header extra[] = {{"Cookie", 6, "a=b", 3}};
     ws6455__hs_client_params p = {"example.com", "/chat?x=1", "http://example.com", offered, 2,
-                                  extra, 1};
+                                  extra, 1, NULL};
     uint8_t nonce[16];
     for (int i = 0; i < 16; i++)
         nonce[i] = (uint8_t)i;

@@ -79,7 +79,7 @@ static void run_internal(const uint8_t *p, size_t n, const uint8_t *lens, size_t
         size_t len;
         static const ws6455_header extra[] = {{"Set-Cookie", 10, "id=1", 4}};
         ws6455_handshake_reply rep = {101, ws6455__hs_choose_protocol(r, supported, 3), extra, 1,
-                                      NULL};
+                                      NULL, NULL};
         int rr = ws6455__hs_server_respond(s, &rep, &out, &a);
         FZ_CHECK(rr == WS6455_OK || rr == WS6455_ERR_NOMEM);
         if (rr == WS6455_OK)

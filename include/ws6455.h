@@ -99,6 +99,7 @@ WS6455_API const char *ws6455_version(void);
     X(CLOSE_PAYLOAD, -42, 1002, "close frame payload of 1 byte")                          \
     X(CLOSE_CODE, -43, 1002, "invalid close code")                                        \
     X(CLOSE_REASON, -44, 1007, "close reason is not valid UTF-8")                         \
+    X(DEFLATE_DATA, -45, 1007, "compressed message is not valid DEFLATE data")            \
     /* opening handshake, RFC 6455 section 4 */                                           \
     X(HS_TOO_LARGE, -60, 0, "handshake exceeds a size limit")                             \
     X(HS_MALFORMED, -61, 0, "malformed HTTP message")                                     \
@@ -469,6 +470,13 @@ typedef struct ws6455_handshake_reply {
     size_t header_count;
     /** Text body of a rejection; NULL for a default naming the status. */
     const char *body;
+    /** The Sec-WebSocket-Extensions value the library will answer with:
+     *  permessage-deflate with the agreed parameters when the client offered
+     *  it and the configuration accepts it (see ws6455_deflate_options),
+     *  else NULL. Set it to NULL to decline compression for this
+     *  connection (the handshake goes on uncompressed); any other change is
+     *  refused with 500. */
+    const char *extensions;
 } ws6455_handshake_reply;
 
 /**
@@ -602,6 +610,53 @@ enum ws6455_config_flags {
 #define WS6455_DEFAULT_CLOSE_TIMEOUT_MS 5000u
 
 /**
+ * permessage-deflate (RFC 7692), in ws6455_config.deflate. Used only when
+ * the library was built with zlib (make WITH_ZLIB=1; see
+ * ws6455_deflate_available()); otherwise offers are declined and a client
+ * offers nothing. ws6455_config_init() fills the defaults in brackets.
+ * docs/deflate.md has the memory each setting costs per connection.
+ */
+typedef struct ws6455_deflate_options {
+    /** [0] Client: offer permessage-deflate. Server: accept an offer. Off
+     *  by default: compression costs memory and CPU per connection, and
+     *  compressing secrets together with attacker-chosen text leaks through
+     *  sizes (CRIME/BREACH). */
+    int enabled;
+    /** [1] Server: our compressor starts every message afresh (announced).
+     *  Client: ask the server for that; a response without it fails. */
+    int server_no_context_takeover;
+    /** [1] Server: require it of the client, so our decompressor is freed
+     *  between messages. Client: offer it and keep to it. With both set an
+     *  idle connection holds no zlib memory at all. */
+    int client_no_context_takeover;
+    /** [15] 8..15: the server's compressor's LZ77 window (server: ours, at
+     *  most what the client asks; client: ask for it when below 15). */
+    int server_max_window_bits;
+    /** [15] 8..15: the client's compressor's window (server: below 15,
+     *  required of the client; client: ours). */
+    int client_max_window_bits;
+    /** [-1] zlib level: -1 (zlib's default, 6) or 0..9. */
+    int level;
+    /** [4] zlib memLevel 1..9: the compressor's hash table and buffers. */
+    int mem_level;
+    /** [64] Messages shorter than this are sent uncompressed. */
+    size_t min_size;
+} ws6455_deflate_options;
+
+/** What a connection agreed to (ws6455_conn_deflate()): each side's
+ *  compressor, window bits 8..15. */
+typedef struct ws6455_deflate_params {
+    uint8_t server_no_context_takeover; /**< the server's compressor resets per message */
+    uint8_t client_no_context_takeover; /**< the client's compressor resets per message */
+    uint8_t server_max_window_bits;     /**< the server's compressor's window */
+    uint8_t client_max_window_bits;     /**< the client's compressor's window */
+} ws6455_deflate_params;
+
+/** 1 when this build of the library can compress (built with zlib), else
+ *  0: permessage-deflate is then never negotiated. */
+WS6455_API int ws6455_deflate_available(void);
+
+/**
  * Configuration. Initialise with ws6455_config_init(), then change fields.
  * ws6455_context_new() and ws6455_conn_new() copy it, strings and arrays
  * included, so the caller need not keep it alive. `struct_size` lets later
@@ -651,6 +706,9 @@ typedef struct ws6455_config {
 
     /** Allocator hooks; NULL means libc. Copied. */
     const ws6455_allocator *allocator;
+
+    /** permessage-deflate (RFC 7692): off by default. */
+    ws6455_deflate_options deflate;
 } ws6455_config;
 
 /** Fills *cfg with safe defaults for `role` (enum ws6455_role): the
@@ -958,6 +1016,10 @@ WS6455_API int ws6455_conn_should_close_socket(const ws6455_conn *c);
 /** The negotiated subprotocol (NUL-terminated), or NULL. */
 WS6455_API const char *ws6455_conn_subprotocol(const ws6455_conn *c);
 
+/** 1 when permessage-deflate was negotiated (*out, if not NULL, then holds
+ *  the agreed parameters), else 0. */
+WS6455_API int ws6455_conn_deflate(const ws6455_conn *c, ws6455_deflate_params *out);
+
 /** Client role: the server's handshake response (see ws6455_response),
  *  once one arrived; NULL before and for servers. Valid until the
  *  connection is freed. */
@@ -1033,6 +1095,25 @@ WS6455_API int ws6455_conn_accept_upgrade(ws6455_conn *c, const ws6455_http_requ
  * that queues the first bytes calls on_output. Control frames (ping, pong,
  * close) are never refused for backpressure. */
 
+/** Flags for ws6455_send_ex() and ws6455_send_message_ex(). */
+enum ws6455_send_flags {
+    /** Send this message uncompressed even when permessage-deflate was
+     *  negotiated (given on its first fragment, it covers the message). */
+    WS6455_SEND_UNCOMPRESSED = 1u << 0
+};
+
+/**
+ * The general send: a whole message (`fin` 1 with WS6455_OP_TEXT or
+ * WS6455_OP_BINARY), or a fragment of one (as ws6455_send_fragment()),
+ * with flags (enum ws6455_send_flags). With permessage-deflate negotiated,
+ * a message of at least deflate.min_size bytes (judged on its first piece)
+ * is compressed unless WS6455_SEND_UNCOMPRESSED; a compressed fragmented
+ * message is flushed at every fragment, so each frame carries its data.
+ * ws6455_send_text(c, s, n) is ws6455_send_ex(c, WS6455_OP_TEXT, s, n, 1, 0).
+ * Returns as the sends above.
+ */
+WS6455_API int ws6455_send_ex(ws6455_conn *c, int opcode, const void *p, size_t n, int fin,
+                              unsigned flags);
 /** Sends a text message in one frame; `s` must be valid UTF-8. */
 WS6455_API int ws6455_send_text(ws6455_conn *c, const char *s, size_t n);
 /** Sends a binary message in one frame. */
@@ -1119,6 +1200,12 @@ WS6455_API const uint8_t *ws6455_message_data(const ws6455_message *m, size_t *l
  * Returns as the sends above.
  */
 WS6455_API int ws6455_send_message(ws6455_conn *c, ws6455_message *m);
+
+/** ws6455_send_message with flags (enum ws6455_send_flags). With
+ *  permessage-deflate negotiated a prepared message is compressed for the
+ *  connection like any other (its frame cannot be shared then), unless it
+ *  is shorter than deflate.min_size or WS6455_SEND_UNCOMPRESSED is given. */
+WS6455_API int ws6455_send_message_ex(ws6455_conn *c, ws6455_message *m, unsigned flags);
 
 /* ---- callback I/O */
 

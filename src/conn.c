@@ -4,6 +4,8 @@
  * callback I/O in io.c. */
 #include "recv.h"
 
+#include "pmd.h"
+
 #include <string.h>
 
 /* ------------------------------------------------------------ lifecycle */
@@ -36,6 +38,7 @@ static int start_client_handshake(ws6455_conn *c)
     int rc = ws6455__context_random(c->ctx, c->user, nonce, sizeof nonce);
     if (rc < 0)
         return rc;
+    char offer[WS6455__DEFLATE_HEADER_MAX];
     ws6455__hs_client_params p = {
         .host = cfg->host,
         .target = cfg->target ? cfg->target : "/",
@@ -44,6 +47,7 @@ static int start_client_handshake(ws6455_conn *c)
         .protocol_count = cfg->subprotocol_count,
         .headers = cfg->headers,
         .header_count = cfg->header_count,
+        .extensions = ws6455__pmd_client_offer(c, offer, sizeof offer) ? offer : NULL,
     };
     ws6455__buf head = {0};
     rc = ws6455__hs_client_request(x->hsc, &p, nonce, &head);
@@ -232,20 +236,28 @@ static int server_answer(ws6455_conn *c)
     const ws6455_config *cfg = WS6455__CFG(c);
     ws6455__hs_server *hss = c->aux->hss;
     const ws6455_request *req = ws6455__hs_server_request(hss);
-    ws6455_handshake_reply reply = {101, NULL, NULL, 0, NULL};
+    ws6455_handshake_reply reply = {101, NULL, NULL, 0, NULL, NULL};
     reply.subprotocol = ws6455__hs_choose_protocol(req, cfg->subprotocols, cfg->subprotocol_count);
+    /* permessage-deflate: the first offer we can honour, which the
+     * application sees (and may decline) in reply.extensions. */
+    char ext[WS6455__DEFLATE_HEADER_MAX];
+    ws6455_deflate_params agreed;
+    if (ws6455__pmd_server_select(c, req, ext, &agreed))
+        reply.extensions = ext;
     if (c->ctx->cb.on_request) {
         c->in_callback++;
         int verdict = c->ctx->cb.on_request(c, req, &reply, c->user);
         c->in_callback--;
         if (verdict != 0)
-            reply = (ws6455_handshake_reply){500, NULL, NULL, 0, NULL};
+            reply = (ws6455_handshake_reply){500, NULL, NULL, 0, NULL, NULL};
     }
     ws6455__buf head = {0};
-    int rc = ws6455__hs_server_respond(hss, &reply, &head, &c->ctx->alloc);
+    int rc = reply.extensions && reply.extensions != ext
+                 ? WS6455_ERR_INVALID_ARGUMENT /* only declining is allowed */
+                 : ws6455__hs_server_respond(hss, &reply, &head, &c->ctx->alloc);
     if (rc == WS6455_ERR_INVALID_ARGUMENT) {
         /* The application's reply was unusable: answer 500, not silence. */
-        ws6455_handshake_reply oops = {500, NULL, NULL, 0, "invalid handshake reply"};
+        ws6455_handshake_reply oops = {500, NULL, NULL, 0, "invalid handshake reply", NULL};
         rc = ws6455__hs_server_respond(hss, &oops, &head, &c->ctx->alloc);
         if (rc == WS6455_OK)
             rc = WS6455_ERR_CALLBACK;
@@ -259,6 +271,8 @@ static int server_answer(ws6455_conn *c)
     }
     ws6455__buf_free(&head, &c->ctx->alloc);
     if (rc < 0)
+        return rc;
+    if (reply.extensions && (rc = ws6455__pmd_start(c, &agreed)) < 0)
         return rc;
     const char *chosen = reply.subprotocol;
     rc = open_with(c, chosen, chosen && !is_configured(cfg, chosen));
@@ -282,6 +296,24 @@ static int handshake_failed(ws6455_conn *c, int err)
     return err;
 }
 
+/* Client: the server's Sec-WebSocket-Extensions against our offer
+ * (RFC 7692 7.1); permessage-deflate starts when it was agreed. */
+static int client_extensions(ws6455_conn *c)
+{
+    char offer[WS6455__DEFLATE_HEADER_MAX];
+    if (!ws6455__pmd_client_offer(c, offer, sizeof offer))
+        return WS6455_OK; /* nothing offered: the handshake layer refused any answer */
+    size_t len = 0;
+    const char *v =
+        ws6455_response_header(ws6455__hs_client_response(c->aux->hsc), "Sec-WebSocket-Extensions",
+                               &len);
+    ws6455_deflate_params agreed;
+    int rc = ws6455__pmd_client_check(c, v, len, &agreed);
+    if (rc == 1)
+        rc = ws6455__pmd_start(c, &agreed);
+    return rc < 0 ? rc : WS6455_OK;
+}
+
 /* Feeds handshake bytes; *used is how many belonged to the handshake.
  * Returns 1 when OPEN, 0 when more is needed, <0 when failed. */
 static int handshake_recv(ws6455_conn *c, const uint8_t *p, size_t n, size_t *used)
@@ -294,10 +326,13 @@ static int handshake_recv(ws6455_conn *c, const uint8_t *p, size_t n, size_t *us
             rc = server_answer(c);
     } else {
         rc = ws6455__hs_client_feed(c->aux->hsc, p, n, used);
-        if (rc == 1)
-            rc = open_with(c, ws6455__hs_client_protocol(c->aux->hsc), 0);
-        if (rc == WS6455_OK)
-            rc = 1;
+        if (rc == 1) { /* a valid response: our extensions, then OPEN */
+            rc = client_extensions(c);
+            if (rc == WS6455_OK)
+                rc = open_with(c, ws6455__hs_client_protocol(c->aux->hsc), 0);
+            if (rc == WS6455_OK)
+                rc = 1;
+        }
     }
     if (rc < 0)
         return handshake_failed(c, rc);

@@ -6,6 +6,7 @@
 #include "context.h"
 
 #include "outq.h"
+#include "pmd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,7 @@ void ws6455_config_init(ws6455_config *cfg, int role)
     cfg->read_budget = WS6455_DEFAULT_READ_BUDGET;
     cfg->handshake_timeout_ms = WS6455_DEFAULT_HANDSHAKE_TIMEOUT_MS;
     cfg->close_timeout_ms = WS6455_DEFAULT_CLOSE_TIMEOUT_MS;
+    ws6455__deflate_options_init(&cfg->deflate);
 }
 
 void ws6455_callbacks_init(ws6455_callbacks *cb)
@@ -124,6 +126,8 @@ static const char *config_bad_field(const ws6455_config *cfg)
         return "host";
     if (cfg->header_count && !cfg->headers)
         return "headers";
+    if (ws6455__deflate_options_check(&cfg->deflate) < 0)
+        return "deflate";
     for (size_t i = 0; i < cfg->header_count; i++)
         if ((!cfg->headers[i].name && cfg->headers[i].name_len) ||
             (!cfg->headers[i].value && cfg->headers[i].value_len))
@@ -275,6 +279,7 @@ void ws6455__context_unref(ws6455_context *ctx)
         return;
     ws6455_allocator a = ctx->alloc;
     ws6455__outq_pool_free(ctx);
+    ws6455__pmd_context_free(ctx);
     ws6455__free(&a, ctx->spare);
     ws6455__free(&a, ctx->rbuf);
     ws6455__free(&a, ctx->copied);

@@ -41,6 +41,12 @@ struct ws6455_context {
     ws6455__chunk *refs_pool; /* free small chunks for messages sent by reference */
     size_t refs_pool_count;
     ws6455__chunk *big_spare; /* the last chunk made for one big frame, for the next */
+
+    /* permessage-deflate (src/pmd.c): a compressor shared by the server
+     * connections that reset theirs per message anyway, and the buffer
+     * messages are compressed into before they are framed. */
+    void *shared_deflater;
+    ws6455__buf scratch;
     uint8_t *spare;        /* a reassembly buffer kept for the next message */
     size_t spare_cap;
 

@@ -3,6 +3,8 @@
  * failing and closing. */
 #include "core.h"
 
+#include "pmd.h"
+
 #include <string.h>
 
 /* ------------------------------------------------------------ exits */
@@ -24,6 +26,7 @@ void ws6455__destroy(ws6455_conn *c)
         ws6455__hs_client_free(c->aux->hsc);
         ws6455__free(&ctx->alloc, c->aux);
     }
+    ws6455__pmd_free(c);
     if (c->subprotocol_owned)
         ws6455__free(&ctx->alloc, (void *)(uintptr_t)c->subprotocol);
     ws6455__context_give_spare(ctx, c->msg_data, c->msg_cap);
@@ -82,6 +85,12 @@ static int data_fits(const ws6455_conn *c, size_t total)
 
 int ws6455__queue_frame(ws6455_conn *c, int opcode, int fin, const uint8_t *p, size_t n)
 {
+    return ws6455__queue_frame_rsv(c, opcode, 0, fin, p, n);
+}
+
+int ws6455__queue_frame_rsv(ws6455_conn *c, int opcode, unsigned rsv, int fin, const uint8_t *p,
+                            size_t n)
+{
     int masked = c->ctx->cfg.role == WS6455_ROLE_CLIENT;
     size_t hlen = ws6455_frame_header_size(n, masked);
     if (n > SIZE_MAX - hlen)
@@ -92,8 +101,8 @@ int ws6455__queue_frame(ws6455_conn *c, int opcode, int fin, const uint8_t *p, s
         if (rc < 0)
             return rc;
     }
-    ws6455_frame_header h = {n, (uint8_t)(fin ? 1 : 0), 0, (uint8_t)opcode, (uint8_t)masked,
-                             {0, 0, 0, 0}};
+    ws6455_frame_header h = {n, (uint8_t)(fin ? 1 : 0), (uint8_t)rsv, (uint8_t)opcode,
+                             (uint8_t)masked, {0, 0, 0, 0}};
     if (masked) {
         int rc = ws6455__context_random(c->ctx, c->user, h.mask, 4);
         if (rc < 0)

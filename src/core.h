@@ -32,6 +32,7 @@ struct ws6455_conn {
     void *user;
     ws6455__outq out;
     ws6455__aux *aux;
+    struct ws6455__pmd *pmd; /* permessage-deflate, when negotiated */
     const char *subprotocol; /* into the context's config, the client's
                                 response, or `owned` memory */
 
@@ -123,6 +124,9 @@ void ws6455__aux_trim(ws6455_conn *c);
  * frame could never fit); control frames do not. Calls on_output when the
  * queue was empty. */
 int ws6455__queue_frame(ws6455_conn *c, int opcode, int fin, const uint8_t *p, size_t n);
+/* The same with RSV bits (RSV1 marks a compressed message's first frame). */
+int ws6455__queue_frame_rsv(ws6455_conn *c, int opcode, unsigned rsv, int fin, const uint8_t *p,
+                            size_t n);
 /* Queues a close frame with code (0: none) and reason; marks close_sent. */
 int ws6455__queue_close(ws6455_conn *c, unsigned code, const char *reason, size_t n);
 /* Queues a pong, or keeps it for later when the queue is over its limit. */

@@ -47,7 +47,7 @@
  * negotiated); it is the message's data that is inconsistent with its type,
  * which is 1007's meaning in RFC 6455 7.4.1, the same code invalid UTF-8
  * gets. Node's ws closes with 1007 for inflate errors too. */
-#define WS6455__ERR_DEFLATE_DATA (-90)
+#define WS6455__ERR_DEFLATE_DATA WS6455_ERR_DEFLATE_DATA
 
 /* The longest Sec-WebSocket-Extensions value this layer writes, with its
  * NUL: "permessage-deflate; server_no_context_takeover;
@@ -110,16 +110,7 @@
  *
  * Flags are 0 or 1 (any non-zero means 1).
  */
-typedef struct ws6455__deflate_options {
-    int enabled;
-    int server_no_context_takeover;
-    int client_no_context_takeover;
-    int server_max_window_bits;
-    int client_max_window_bits;
-    int level;
-    int mem_level;
-    size_t min_size;
-} ws6455__deflate_options;
+typedef ws6455_deflate_options ws6455__deflate_options; /* public: include/ws6455.h */
 
 /* Fills *o with the defaults above. */
 void ws6455__deflate_options_init(ws6455__deflate_options *o);
@@ -145,12 +136,7 @@ typedef struct ws6455__deflate_offer {
 
 /* The agreed parameters: what each side's compressor does. Window bits are
  * always 8..15 here (15 when the handshake did not name them). */
-typedef struct ws6455__deflate_params {
-    uint8_t server_no_context_takeover; /* server's compressor resets per message */
-    uint8_t client_no_context_takeover; /* client's compressor resets per message */
-    uint8_t server_max_window_bits;     /* server's compressor's window */
-    uint8_t client_max_window_bits;     /* client's compressor's window */
-} ws6455__deflate_params;
+typedef ws6455_deflate_params ws6455__deflate_params; /* public: include/ws6455.h */
 
 /*
  * Parses one element of a Sec-WebSocket-Extensions list, e.g.

@@ -1207,16 +1207,13 @@ int ws6455__hs_error_response(int err, ws6455__buf *out, const ws6455_allocator 
                             text_line(body, sizeof body, ws6455_strerror(err)));
 }
 
-/* EXTENSION HOOK — permessage-deflate (RFC 7692) goes here.
- * It will walk the offered extensions (r->extensions, in the client's
- * order), pick the first acceptable offer, append its
- * "Sec-WebSocket-Extensions: ..." response line and report the RSV bits the
- * engine must then allow. Until then no extension is accepted, so nothing
- * is appended and every offer is ignored, as RFC 6455 9.1 permits. */
-static void append_accepted_extensions(hs_writer *w, const struct ws6455_request *r)
+/* The extensions the engine accepted (permessage-deflate, chosen by
+ * src/deflate_negotiate.c among the offers), if any; every other offer is
+ * ignored, as RFC 6455 9.1 permits. */
+static void append_accepted_extensions(hs_writer *w, const char *extensions)
 {
-    (void)w;
-    (void)r;
+    if (extensions)
+        w_header(w, "Sec-WebSocket-Extensions", extensions);
 }
 
 static int was_offered(const struct ws6455_request *r, const char *protocol)
@@ -1239,7 +1236,7 @@ static int append_switching_protocols(const ws6455__hs_server *s,
     w_header(&w, "Sec-WebSocket-Accept", s->accept);
     if (reply->subprotocol)
         w_header(&w, "Sec-WebSocket-Protocol", reply->subprotocol);
-    append_accepted_extensions(&w, &s->req);
+    append_accepted_extensions(&w, reply->extensions);
     w_extra_headers(&w, reply->headers, reply->header_count);
     w_str(&w, "\r\n");
     return w_end(&w);
@@ -1255,6 +1252,8 @@ int ws6455__hs_server_respond(const ws6455__hs_server *s, const ws6455_handshake
     int rc = check_extra_headers(reply->headers, reply->header_count);
     if (rc < 0)
         return rc;
+    if (reply->extensions && !is_field_value(reply->extensions, strlen(reply->extensions)))
+        return WS6455_ERR_INVALID_ARGUMENT;
     ws6455_allocator ra;
     ws6455__allocator_resolve(&ra, a);
     if (reply->status == 101) {
@@ -1285,6 +1284,7 @@ struct ws6455__hs_client {
     int result;                  /* 0 reading, 1 valid response, <0 sticky error */
     char key[KEY_LEN + 1];
     char expected[ACCEPT_LEN + 1];
+    int offered_extensions; /* the request offered extensions: the engine checks the answer */
     ws6455__buf offered; /* offered subprotocols, each followed by a NUL */
     size_t noffered;
     const char *chosen; /* into `offered`, or NULL */
@@ -1403,6 +1403,8 @@ static void write_client_request(hs_writer *w, const ws6455__hs_client_params *p
         }
         w_str(w, "\r\n");
     }
+    if (p->extensions)
+        w_header(w, "Sec-WebSocket-Extensions", p->extensions);
     w_extra_headers(w, p->headers, p->header_count);
     w_str(w, "\r\n");
 }
@@ -1432,6 +1434,7 @@ int ws6455__hs_client_request(ws6455__hs_client *c, const ws6455__hs_client_para
     }
     memcpy(c->key, key, sizeof key);
     memcpy(c->expected, expected, sizeof expected);
+    c->offered_extensions = p->extensions != NULL;
     c->requested = 1;
     return WS6455_OK;
 }
@@ -1450,10 +1453,15 @@ static int check_accept(const hs_head *h, const char *expected)
                                                                          : WS6455_ERR_HS_ACCEPT;
 }
 
-/* We offer no extension, so a server that names any breaks 4.1 item 5. */
-static int check_no_extensions(const hs_head *h)
+/* 4.1 item 5: extensions in the response must be ones we offered. Without
+ * an offer any is an error; with one, the engine checks the answer against
+ * it (src/deflate_negotiate.c), once the head is complete. */
+static int check_no_extensions(const ws6455__hs_client *c)
 {
-    return find_field(h, "Sec-WebSocket-Extensions") ? WS6455_ERR_HS_EXTENSION : WS6455_OK;
+    if (c->offered_extensions)
+        return WS6455_OK;
+    return find_field(&c->resp.head, "Sec-WebSocket-Extensions") ? WS6455_ERR_HS_EXTENSION
+                                                                 : WS6455_OK;
 }
 
 /* 4.1 item 6: at most one value, and one we offered (exact match). Two
@@ -1484,7 +1492,7 @@ static int validate_response(ws6455__hs_client *c)
     int rc;
     if ((rc = check_status_101(h)) < 0 || (rc = check_upgrade(h)) < 0 ||
         (rc = check_connection(h)) < 0 || (rc = check_accept(h, c->expected)) < 0 ||
-        (rc = check_no_extensions(h)) < 0 || (rc = check_chosen_protocol(c)) < 0)
+        (rc = check_no_extensions(c)) < 0 || (rc = check_chosen_protocol(c)) < 0)
         return rc;
     return 1;
 }

@@ -79,6 +79,7 @@ typedef struct ws6455__hs_client_params {
     size_t protocol_count;
     const ws6455_header *headers; /* extra request headers */
     size_t header_count;
+    const char *extensions; /* Sec-WebSocket-Extensions offer, or NULL */
 } ws6455__hs_client_params;
 
 ws6455__hs_client *ws6455__hs_client_new(const ws6455_allocator *a, const ws6455__hs_limits *lim);

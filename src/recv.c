@@ -4,6 +4,7 @@
 #include "recv.h"
 
 #include "mask.h"
+#include "pmd.h"
 
 #include <string.h>
 
@@ -168,11 +169,60 @@ static int check_text(ws6455_conn *c, const uint8_t *p, size_t n, int message_en
     return WS6455_OK;
 }
 
+/* ---- compressed messages (permessage-deflate) */
+
+/* Inflated bytes of the message being received, as they appear: checked as
+ * text, then streamed or gathered. A non-zero return stops inflating:
+ * WS6455_ERR_CLOSED when a callback ended the input (not a failure). */
+static int on_inflated(ws6455_conn *c, const uint8_t *p, size_t n)
+{
+    if (c->msg_opcode == WS6455_OP_TEXT && ws6455_utf8_update(&c->rx_utf8, p, n, NULL) < 0)
+        return WS6455_ERR_UTF8;
+    if (WS6455__CFG(c)->flags & WS6455_STREAM_FRAGMENTS) {
+        int first = !c->msg_delivered;
+        c->msg_delivered = 1;
+        WS6455__EMIT(c, on_fragment, c->msg_opcode, p, n, first, 0);
+        return c->rx_stop ? WS6455_ERR_CLOSED : WS6455_OK;
+    }
+    return msg_append(c, p, n);
+}
+
+/* A piece of a compressed message's payload: through the inflater, which
+ * counts inflated bytes against max_message_size as they appear (a small
+ * frame that inflates to gigabytes stops at the limit, 1009, having held a
+ * 4 KiB window of output at a time). */
+static void on_compressed_piece(ws6455_conn *c, const uint8_t *p, size_t n, int message_ends)
+{
+    c->msg_size += n;
+    int rc = ws6455__pmd_inflate(c, p, n, message_ends, on_inflated);
+    if (rc == WS6455_ERR_CLOSED)
+        return;
+    if (rc == WS6455_OK && message_ends && c->msg_opcode == WS6455_OP_TEXT &&
+        ws6455_utf8_finish(&c->rx_utf8) < 0)
+        rc = WS6455_ERR_UTF8;
+    if (rc < 0) {
+        ws6455__fail(c, rc, 0);
+        return;
+    }
+    if (!message_ends)
+        return;
+    if (WS6455__CFG(c)->flags & WS6455_STREAM_FRAGMENTS)
+        WS6455__EMIT(c, on_fragment, c->msg_opcode, (const uint8_t *)"", 0, !c->msg_delivered, 1);
+    else
+        WS6455__EMIT(c, on_message, c->msg_opcode, c->msg_data ? c->msg_data : (const uint8_t *)"",
+                     c->msg_len);
+    end_message(c);
+}
+
 /* A piece of data payload. `frame_ends`: the frame's last payload byte is in
  * this piece; `whole`: the piece is the frame's entire payload. */
 static void on_data_piece(ws6455_conn *c, const uint8_t *p, size_t n, int frame_ends, int whole)
 {
     int message_ends = frame_ends && c->hdr.fin;
+    if (c->pmd && c->pmd->rx_compressed) {
+        on_compressed_piece(c, p, n, message_ends);
+        return;
+    }
     if (check_text(c, p, n, message_ends) < 0)
         return;
     c->msg_size += n;
@@ -208,8 +258,15 @@ static int on_header(ws6455_conn *c)
         rc = check_sizes(c, h->payload_len);
     if (rc < 0)
         return rc;
-    if (h->opcode == WS6455_OP_TEXT || h->opcode == WS6455_OP_BINARY)
+    /* RSV1 passes the decoder only once permessage-deflate was agreed, and
+     * then only on a message's first frame (RFC 7692 6.1). */
+    if (h->rsv && (is_control(h->opcode) || h->opcode == WS6455_OP_CONTINUATION))
+        return WS6455_ERR_RSV_BITS;
+    if (h->opcode == WS6455_OP_TEXT || h->opcode == WS6455_OP_BINARY) {
         c->msg_opcode = h->opcode;
+        if (c->pmd)
+            c->pmd->rx_compressed = (h->rsv & WS6455_RSV1) != 0;
+    }
     c->rx_left = h->payload_len;
     return WS6455_OK;
 }
@@ -257,7 +314,7 @@ static int whole_message_here(const ws6455_conn *c, size_t avail)
 {
     const ws6455_frame_header *h = &c->hdr;
     return h->fin && (h->opcode == WS6455_OP_TEXT || h->opcode == WS6455_OP_BINARY) &&
-           h->payload_len <= avail && !(WS6455__CFG(c)->flags & WS6455_STREAM_FRAGMENTS);
+           !h->rsv && h->payload_len <= avail && !(WS6455__CFG(c)->flags & WS6455_STREAM_FRAGMENTS);
 }
 
 static void deliver_whole_message(ws6455_conn *c, uint8_t *p)

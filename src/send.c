@@ -4,6 +4,7 @@
 #include "core.h"
 
 #include "mask.h"
+#include "pmd.h"
 
 #include <string.h>
 
@@ -98,6 +99,45 @@ static int send_data_frame(ws6455_conn *c, int opcode, int fin, const uint8_t *p
     return ws6455__queue_frame(c, opcode, fin, p, n);
 }
 
+/* ------------------------------------------------------------ compression */
+
+/* The most a DEFLATE stream of n bytes can take (stored blocks, the sync
+ * flush): the room a compressed send is judged by, before compressing, so
+ * that a refused send leaves the compressor untouched. */
+static size_t deflate_bound(size_t n)
+{
+    return n > SIZE_MAX / 2 ? SIZE_MAX : n + (n >> 10) + 64;
+}
+
+/* One frame of a message: compressed when permessage-deflate applies (the
+ * message's first frame decides, and carries RSV1), else as it is.
+ * `starting`: the first frame of a message. */
+static int send_data(ws6455_conn *c, int opcode, int starting, int fin, const uint8_t *p,
+                     size_t n, unsigned flags)
+{
+    int compress = starting ? ws6455__pmd_should_compress(c, n, flags)
+                            : c->pmd && c->pmd->tx_compressed;
+    if (!compress) {
+        int rc = send_data_frame(c, opcode, fin, p, n);
+        if (rc == WS6455_OK && c->pmd && starting)
+            c->pmd->tx_compressed = 0;
+        return rc;
+    }
+    size_t bound = deflate_bound(n), max = c->ctx->cfg.max_output_buffer;
+    if (bound > max)
+        return WS6455_ERR_TOO_BIG_TO_SEND;
+    if (c->out.len > max - bound)
+        return WS6455_ERR_WOULD_EXCEED_LIMIT;
+    const uint8_t *z;
+    size_t zn;
+    int rc = ws6455__pmd_deflate(c, p, n, fin, &z, &zn);
+    if (rc == WS6455_OK)
+        rc = ws6455__queue_frame_rsv(c, opcode, starting ? WS6455_RSV1 : 0, fin, z, zn);
+    if (rc == WS6455_OK)
+        c->pmd->tx_compressed = !fin;
+    return rc;
+}
+
 /* ------------------------------------------------------------ API */
 
 #if defined(__GNUC__)
@@ -108,7 +148,8 @@ static int send_data_frame(ws6455_conn *c, int opcode, int fin, const uint8_t *p
 
 /* The general path of send_text and send_binary (out of line: the fast
  * path in front of it then needs no stack frame). */
-WS6455__NOINLINE static int send_message(ws6455_conn *c, int opcode, const void *p, size_t n)
+WS6455__NOINLINE static int send_message(ws6455_conn *c, int opcode, const void *p, size_t n,
+                                         unsigned flags)
 {
     if (!c || (!p && n))
         return WS6455_ERR_INVALID_ARGUMENT;
@@ -119,7 +160,7 @@ WS6455__NOINLINE static int send_message(ws6455_conn *c, int opcode, const void 
         return WS6455_ERR_INVALID_STATE;
     if (opcode == WS6455_OP_TEXT && !ws6455_utf8_valid(p, n))
         return WS6455_ERR_UTF8;
-    rc = send_data_frame(c, opcode, 1, p, n);
+    rc = send_data(c, opcode, 1, 1, p, n, flags);
     return ws6455__leave(c, rc);
 }
 
@@ -134,7 +175,7 @@ WS6455__NOINLINE static int send_message(ws6455_conn *c, int opcode, const void 
 static inline uint8_t *send_small(ws6455_conn *c, size_t n)
 {
     if (n > WS6455_MAX_CONTROL_PAYLOAD || c->state != WS6455_STATE_OPEN || c->tx_frag_opcode ||
-        !c->ctx->fast_tx)
+        !c->ctx->fast_tx || (c->pmd && n >= c->ctx->cfg.deflate.min_size))
         return NULL;
     ws6455__chunk *t = c->out.tail;
     size_t total = n + 2;
@@ -162,7 +203,7 @@ int ws6455_send_text(ws6455_conn *c, const char *s, size_t n)
         send_small_commit(c, d, 0x81, n);
         return WS6455_OK;
     }
-    return send_message(c, WS6455_OP_TEXT, s, n);
+    return send_message(c, WS6455_OP_TEXT, s, n, 0);
 }
 
 int ws6455_send_binary(ws6455_conn *c, const void *p, size_t n)
@@ -173,16 +214,18 @@ int ws6455_send_binary(ws6455_conn *c, const void *p, size_t n)
         send_small_commit(c, d, 0x82, n);
         return WS6455_OK;
     }
-    return send_message(c, WS6455_OP_BINARY, p, n);
+    return send_message(c, WS6455_OP_BINARY, p, n, 0);
 }
 
-int ws6455_send_fragment(ws6455_conn *c, int opcode, const void *p, size_t n, int fin)
+int ws6455_send_ex(ws6455_conn *c, int opcode, const void *p, size_t n, int fin, unsigned flags)
 {
     if (!c || (!p && n))
         return WS6455_ERR_INVALID_ARGUMENT;
     if (opcode != WS6455_OP_TEXT && opcode != WS6455_OP_BINARY &&
         opcode != WS6455_OP_CONTINUATION)
         return WS6455_ERR_INVALID_ARGUMENT;
+    if (fin && opcode != WS6455_OP_CONTINUATION && !c->tx_frag_opcode)
+        return send_message(c, opcode, p, n, flags); /* a whole message */
     int rc = can_send(c);
     if (rc < 0)
         return rc;
@@ -196,13 +239,18 @@ int ws6455_send_fragment(ws6455_conn *c, int opcode, const void *p, size_t n, in
     if (kind == WS6455_OP_TEXT &&
         (ws6455_utf8_update(&v, p, n, NULL) < 0 || (fin && ws6455_utf8_finish(&v) < 0)))
         return WS6455_ERR_UTF8;
-    rc = send_data_frame(c, opcode, fin, p, n);
+    rc = send_data(c, opcode, starting, fin, p, n, flags);
     if (rc == WS6455_OK) {
         c->tx_utf8 = v;
         c->tx_frag_opcode = fin ? 0 : (uint8_t)kind;
     }
     /* A refused piece changed nothing: the caller may retry it. */
     return ws6455__leave(c, rc);
+}
+
+int ws6455_send_fragment(ws6455_conn *c, int opcode, const void *p, size_t n, int fin)
+{
+    return ws6455_send_ex(c, opcode, p, n, fin, 0);
 }
 
 static int send_control(ws6455_conn *c, int opcode, const void *p, size_t n)
@@ -254,6 +302,11 @@ int ws6455_close(ws6455_conn *c, unsigned code, const char *reason, size_t n)
 
 int ws6455_send_message(ws6455_conn *c, ws6455_message *m)
 {
+    return ws6455_send_message_ex(c, m, 0);
+}
+
+int ws6455_send_message_ex(ws6455_conn *c, ws6455_message *m, unsigned flags)
+{
     if (!c || !m)
         return WS6455_ERR_INVALID_ARGUMENT;
     int rc = can_send(c);
@@ -261,9 +314,11 @@ int ws6455_send_message(ws6455_conn *c, ws6455_message *m)
         return rc;
     if (c->tx_frag_opcode)
         return WS6455_ERR_INVALID_STATE;
-    if (c->ctx->cfg.role == WS6455_ROLE_CLIENT || may_write_through(c)) {
-        /* A client masks with a fresh key: the payload is copied. */
-        rc = send_data_frame(c, m->opcode, 1, m->payload, m->payload_len);
+    if (c->ctx->cfg.role == WS6455_ROLE_CLIENT || may_write_through(c) ||
+        ws6455__pmd_should_compress(c, m->payload_len, flags)) {
+        /* A client masks with a fresh key, and a compressed frame is the
+         * connection's own: the payload is copied. */
+        rc = send_data(c, m->opcode, 1, 1, m->payload, m->payload_len, flags);
         return ws6455__leave(c, rc);
     }
     size_t total = ws6455__message_frame_len(m);

@@ -155,7 +155,7 @@ static peer peer_new(int role, const ws6455__hs_limits *lim, const ws6455_alloca
     p.c = ws6455__hs_client_new(a, lim);
     assert_non_null(p.c);
     ws6455__hs_client_params params = {"server.example.com", "/chat", "http://example.com",
-                                       offered_protocols, 2, NULL, 0};
+                                       offered_protocols, 2, NULL, 0, NULL};
     ws6455__buf out = {0};
     ws6455_allocator libc;
     ws6455__allocator_resolve(&libc, NULL);
@@ -301,7 +301,7 @@ static void test_server_rfc_example(void **state)
 
     ws6455_allocator a = libc_allocator();
     ws6455__buf out = {0};
-    ws6455_handshake_reply reply = {101, "chat", NULL, 0, NULL};
+    ws6455_handshake_reply reply = {101, "chat", NULL, 0, NULL, NULL};
     assert_int_equal(ws6455__hs_server_respond(s, &reply, &out, &a), WS6455_OK);
     assert_buf_equals(&out, LIT(rfc_response));
     ws6455__buf_free(&out, &a);
@@ -868,7 +868,7 @@ static void respond_expect(const ws6455_handshake_reply *reply, int rc, const ch
 static void test_respond_101_without_protocol(void **state)
 {
     (void)state;
-    ws6455_handshake_reply reply = {101, NULL, NULL, 0, NULL};
+    ws6455_handshake_reply reply = {101, NULL, NULL, 0, NULL, NULL};
     respond_expect(&reply, WS6455_OK,
                    "HTTP/1.1 101 Switching Protocols\r\n"
                    "Upgrade: websocket\r\n"
@@ -884,7 +884,7 @@ static void test_respond_101_with_extra_headers(void **state)
         {"Set-Cookie", 10, "id=1; HttpOnly", 14},
         {"X-Server", 8, "ws6455", 6},
     };
-    ws6455_handshake_reply reply = {101, "superchat", extra, 2, NULL};
+    ws6455_handshake_reply reply = {101, "superchat", extra, 2, NULL, NULL};
     respond_expect(&reply, WS6455_OK,
                    "HTTP/1.1 101 Switching Protocols\r\n"
                    "Upgrade: websocket\r\n"
@@ -904,7 +904,7 @@ static void test_respond_ignores_extension_offers(void **state)
     ws6455__hs_server *s = valid_server(req, strlen(req));
     ws6455_allocator a = libc_allocator();
     ws6455__buf out = {0};
-    ws6455_handshake_reply reply = {101, NULL, NULL, 0, NULL};
+    ws6455_handshake_reply reply = {101, NULL, NULL, 0, NULL, NULL};
     assert_int_equal(ws6455__hs_server_respond(s, &reply, &out, &a), WS6455_OK);
     const char *expect = "HTTP/1.1 101 Switching Protocols\r\n"
                          "Upgrade: websocket\r\n"
@@ -920,7 +920,7 @@ static void test_respond_reject(void **state)
 {
     (void)state;
     static const ws6455_header extra[] = {{"WWW-Authenticate", 16, "Basic realm=\"ws\"", 16}};
-    ws6455_handshake_reply reply = {401, "chat", extra, 1, "log in first\n"};
+    ws6455_handshake_reply reply = {401, "chat", extra, 1, "log in first\n", NULL};
     respond_expect(&reply, WS6455_OK,
                    "HTTP/1.1 401 Unauthorized\r\n"
                    "Content-Type: text/plain; charset=utf-8\r\n"
@@ -929,7 +929,7 @@ static void test_respond_reject(void **state)
                    "WWW-Authenticate: Basic realm=\"ws\"\r\n"
                    "\r\n"
                    "log in first\n");
-    ws6455_handshake_reply forbidden = {403, NULL, NULL, 0, NULL};
+    ws6455_handshake_reply forbidden = {403, NULL, NULL, 0, NULL, NULL};
     respond_expect(&forbidden, WS6455_OK,
                    "HTTP/1.1 403 Forbidden\r\n"
                    "Content-Type: text/plain; charset=utf-8\r\n"
@@ -937,14 +937,14 @@ static void test_respond_reject(void **state)
                    "Connection: close\r\n"
                    "\r\n"
                    "Forbidden\n");
-    ws6455_handshake_reply teapot = {418, NULL, NULL, 0, ""};
+    ws6455_handshake_reply teapot = {418, NULL, NULL, 0, "", NULL};
     respond_expect(&teapot, WS6455_OK,
                    "HTTP/1.1 418 Client Error\r\n"
                    "Content-Type: text/plain; charset=utf-8\r\n"
                    "Content-Length: 0\r\n"
                    "Connection: close\r\n"
                    "\r\n");
-    ws6455_handshake_reply s599 = {599, NULL, NULL, 0, "x"};
+    ws6455_handshake_reply s599 = {599, NULL, NULL, 0, "x", NULL};
     respond_expect(&s599, WS6455_OK,
                    "HTTP/1.1 599 Server Error\r\n"
                    "Content-Type: text/plain; charset=utf-8\r\n"
@@ -952,7 +952,7 @@ static void test_respond_reject(void **state)
                    "Connection: close\r\n"
                    "\r\n"
                    "x");
-    ws6455_handshake_reply s405 = {405, NULL, NULL, 0, "no\n"};
+    ws6455_handshake_reply s405 = {405, NULL, NULL, 0, "no\n", NULL};
     respond_expect(&s405, WS6455_OK,
                    "HTTP/1.1 405 Method Not Allowed\r\n"
                    "Content-Type: text/plain; charset=utf-8\r\n"
@@ -987,7 +987,7 @@ static void test_respond_reason_phrases(void **state)
     ws6455_allocator a = libc_allocator();
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         ws6455__buf out = {0};
-        ws6455_handshake_reply reply = {table[i].status, NULL, NULL, 0, NULL};
+        ws6455_handshake_reply reply = {table[i].status, NULL, NULL, 0, NULL, NULL};
         assert_int_equal(ws6455__hs_server_respond(s, &reply, &out, &a), WS6455_OK);
         assert_true(out.len > strlen(table[i].line));
         assert_memory_equal(out.data, table[i].line, strlen(table[i].line));
@@ -1001,12 +1001,12 @@ static void test_respond_refuses_bad_replies(void **state)
     (void)state;
     static const int bad_status[] = {0, 100, 200, 204, 301, 399, 600, 1000, -1};
     for (size_t i = 0; i < sizeof bad_status / sizeof bad_status[0]; i++) {
-        ws6455_handshake_reply reply = {bad_status[i], NULL, NULL, 0, NULL};
+        ws6455_handshake_reply reply = {bad_status[i], NULL, NULL, 0, NULL, NULL};
         respond_expect(&reply, WS6455_ERR_INVALID_ARGUMENT, NULL);
     }
-    ws6455_handshake_reply not_offered = {101, "v2", NULL, 0, NULL};
+    ws6455_handshake_reply not_offered = {101, "v2", NULL, 0, NULL, NULL};
     respond_expect(&not_offered, WS6455_ERR_INVALID_ARGUMENT, NULL);
-    ws6455_handshake_reply wrong_case = {101, "Chat", NULL, 0, NULL};
+    ws6455_handshake_reply wrong_case = {101, "Chat", NULL, 0, NULL, NULL};
     respond_expect(&wrong_case, WS6455_ERR_INVALID_ARGUMENT, NULL);
 
     static const ws6455_header bad_headers[] = {
@@ -1021,9 +1021,9 @@ static void test_respond_refuses_bad_replies(void **state)
         {"Connection", 10, "keep-alive", 10},
     };
     for (size_t i = 0; i < sizeof bad_headers / sizeof bad_headers[0]; i++) {
-        ws6455_handshake_reply r101 = {101, NULL, &bad_headers[i], 1, NULL};
+        ws6455_handshake_reply r101 = {101, NULL, &bad_headers[i], 1, NULL, NULL};
         respond_expect(&r101, WS6455_ERR_INVALID_ARGUMENT, NULL);
-        ws6455_handshake_reply r403 = {403, NULL, &bad_headers[i], 1, NULL};
+        ws6455_handshake_reply r403 = {403, NULL, &bad_headers[i], 1, NULL, NULL};
         respond_expect(&r403, WS6455_ERR_INVALID_ARGUMENT, NULL);
     }
 
@@ -1031,7 +1031,7 @@ static void test_respond_refuses_bad_replies(void **state)
     ws6455__hs_server *s = ws6455__hs_server_new(NULL, NULL);
     ws6455_allocator a = libc_allocator();
     ws6455__buf out = {0};
-    ws6455_handshake_reply ok = {101, NULL, NULL, 0, NULL};
+    ws6455_handshake_reply ok = {101, NULL, NULL, 0, NULL, NULL};
     assert_int_equal(ws6455__hs_server_respond(s, &ok, &out, &a), WS6455_ERR_INVALID_STATE);
     assert_int_equal(ws6455__hs_server_respond(s, NULL, &out, &a), WS6455_ERR_INVALID_ARGUMENT);
     assert_null(ws6455__hs_server_request(s));
@@ -1076,7 +1076,7 @@ static void test_set_parsed_valid_and_copied(void **state)
     assert_string_equal(ws6455_request_protocol(r, 1, NULL), "superchat");
     ws6455_allocator a = libc_allocator();
     ws6455__buf out = {0};
-    ws6455_handshake_reply reply = {101, "chat", NULL, 0, NULL};
+    ws6455_handshake_reply reply = {101, "chat", NULL, 0, NULL, NULL};
     assert_int_equal(ws6455__hs_server_respond(s, &reply, &out, &a), WS6455_OK);
     assert_buf_equals(&out, LIT(rfc_response));
     ws6455__buf_free(&out, &a);
@@ -1250,7 +1250,7 @@ static void check_fixture_bytes(const char *req, size_t len, size_t headers, siz
     assert_int_equal(ws6455_accept_key(key, klen, accept), WS6455_OK);
     static const char *const supported[] = {"superchat", "chat"};
     ws6455_handshake_reply reply = {101, ws6455__hs_choose_protocol(r, supported, 2), NULL, 0,
-                                    NULL};
+                                    NULL, NULL};
     ws6455_allocator a = libc_allocator();
     ws6455__buf out = {0};
     assert_int_equal(ws6455__hs_server_respond(s, &reply, &out, &a), WS6455_OK);
@@ -1344,7 +1344,7 @@ static void test_server_every_allocation_fails(void **state)
             assert_int_equal(ws6455__hs_server_feed(s, (const uint8_t *)"x", 1, &used),
                              WS6455_ERR_NOMEM); /* sticky */
         } else if (rc == 1) {
-            ws6455_handshake_reply reply = {101, "chat", NULL, 0, NULL};
+            ws6455_handshake_reply reply = {101, "chat", NULL, 0, NULL, NULL};
             rc = ws6455__hs_server_respond(s, &reply, &out, &a);
             if (rc == WS6455_OK)
                 succeeded = !c.failed;
@@ -1381,7 +1381,7 @@ static void test_client_request_bytes(void **state)
     (void)state;
     static const ws6455_header extra[] = {H("Cookie", "a=1"), H("User-Agent", "ws6455")};
     ws6455__hs_client_params p = {"server.example.com", "/chat", "http://example.com",
-                                  offered_protocols, 2, extra, 2};
+                                  offered_protocols, 2, extra, 2, NULL};
     ws6455_allocator a = libc_allocator();
     ws6455__buf out = {0};
     assert_int_equal(client_request(&p, &out), WS6455_OK);
@@ -1399,7 +1399,7 @@ static void test_client_request_bytes(void **state)
     assert_buf_equals(&out, expect, strlen(expect));
     ws6455__buf_free(&out, &a);
 
-    ws6455__hs_client_params minimal = {"h:8080", "?x=1", NULL, NULL, 0, NULL, 0};
+    ws6455__hs_client_params minimal = {"h:8080", "?x=1", NULL, NULL, 0, NULL, 0, NULL};
     assert_int_equal(client_request(&minimal, &out), WS6455_OK);
     expect = "GET /?x=1 HTTP/1.1\r\n"
              "Host: h:8080\r\n"
@@ -1416,7 +1416,7 @@ static void test_client_request_bytes(void **state)
 static void test_client_request_round_trip(void **state)
 {
     (void)state;
-    ws6455__hs_client_params p = {"h", "/a/b?c", "https://o", offered_protocols, 2, NULL, 0};
+    ws6455__hs_client_params p = {"h", "/a/b?c", "https://o", offered_protocols, 2, NULL, 0, NULL};
     ws6455_allocator a = libc_allocator();
     ws6455__buf out = {0};
     assert_int_equal(client_request(&p, &out), WS6455_OK);
@@ -1435,20 +1435,20 @@ static void test_client_request_refuses_bad_params(void **state)
     static const ws6455_header inject[] = {H("X", "a\r\nb")};
     static const ws6455_header owned[] = {H("Sec-WebSocket-Key", "x")};
     const ws6455__hs_client_params bad[] = {
-        {"h\r\nX: 1", "/", NULL, NULL, 0, NULL, 0},
-        {"", "/", NULL, NULL, 0, NULL, 0},
-        {NULL, "/", NULL, NULL, 0, NULL, 0},
-        {"h", "", NULL, NULL, 0, NULL, 0},
-        {"h", "chat", NULL, NULL, 0, NULL, 0},
-        {"h", "/a b", NULL, NULL, 0, NULL, 0},
-        {"h", "/\n", NULL, NULL, 0, NULL, 0},
-        {"h", "/", "o\r\n", NULL, 0, NULL, 0},
-        {"h", "/", NULL, bad_token, 2, NULL, 0},
-        {"h", "/", NULL, dup, 2, NULL, 0},
-        {"h", "/", NULL, empty, 1, NULL, 0},
-        {"h", "/", NULL, NULL, 1, NULL, 0},
-        {"h", "/", NULL, NULL, 0, inject, 1},
-        {"h", "/", NULL, NULL, 0, owned, 1},
+        {"h\r\nX: 1", "/", NULL, NULL, 0, NULL, 0, NULL},
+        {"", "/", NULL, NULL, 0, NULL, 0, NULL},
+        {NULL, "/", NULL, NULL, 0, NULL, 0, NULL},
+        {"h", "", NULL, NULL, 0, NULL, 0, NULL},
+        {"h", "chat", NULL, NULL, 0, NULL, 0, NULL},
+        {"h", "/a b", NULL, NULL, 0, NULL, 0, NULL},
+        {"h", "/\n", NULL, NULL, 0, NULL, 0, NULL},
+        {"h", "/", "o\r\n", NULL, 0, NULL, 0, NULL},
+        {"h", "/", NULL, bad_token, 2, NULL, 0, NULL},
+        {"h", "/", NULL, dup, 2, NULL, 0, NULL},
+        {"h", "/", NULL, empty, 1, NULL, 0, NULL},
+        {"h", "/", NULL, NULL, 1, NULL, 0, NULL},
+        {"h", "/", NULL, NULL, 0, inject, 1, NULL},
+        {"h", "/", NULL, NULL, 0, owned, 1, NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ws6455__buf out = {0};
@@ -1627,7 +1627,7 @@ static void test_client_rule_protocol(void **state)
 
     /* A client that offered nothing accepts no protocol. */
     ws6455__hs_client *none = ws6455__hs_client_new(NULL, NULL);
-    ws6455__hs_client_params p = {"h", "/", NULL, NULL, 0, NULL, 0};
+    ws6455__hs_client_params p = {"h", "/", NULL, NULL, 0, NULL, 0, NULL};
     ws6455_allocator a = libc_allocator();
     ws6455__buf out = {0};
     assert_int_equal(ws6455__hs_client_request(none, &p, sample_nonce, &out), WS6455_OK);
@@ -1684,7 +1684,7 @@ static void test_client_every_allocation_fails(void **state)
             continue;
         }
         ws6455__hs_client_params p = {"server.example.com", "/chat", NULL, offered_protocols, 2,
-                                      NULL, 0};
+                                      NULL, 0, NULL};
         ws6455__buf out = {0};
         int rc = ws6455__hs_client_request(cl, &p, sample_nonce, &out);
         if (rc < 0) {

@@ -12,10 +12,13 @@ awk -v dir="$dir" '
     grab && /^```$/ { grab = 0; name = ""; close(out); next }
     grab { print >> out }
 ' README.md
+# A WITH_ZLIB=1 library needs zlib at link time.
+libs=""
+ar t build/libws6455.a | grep -q '^deflate\.o$' && libs=-lz
 for f in readme_codec readme_server readme_client; do
     [ -s "$dir/$f.c" ] || { echo "README.md has no $f.c block"; exit 1; }
     ${CC:-cc} -std=c11 -Wall -Wextra -Wpedantic -Werror -Iinclude "$dir/$f.c" build/libws6455.a \
-        -o "$dir/$f"
+        $libs -o "$dir/$f"
 done
 "$dir/readme_codec" >"$dir/codec.out"
 grep -q '^opcode 1: Hello$' "$dir/codec.out"

@@ -1,0 +1,76 @@
+/* Internal: permessage-deflate as the connection sees it — negotiation in
+ * both roles, and the compressed data path of recv.c and send.c — over the
+ * two layers of src/deflate.h. Built always; without zlib
+ * (WS6455_WITH_ZLIB undefined) nothing is ever negotiated and the data
+ * functions are never reached. */
+#ifndef WS6455_PMD_H
+#define WS6455_PMD_H
+
+#include "core.h"
+#include "deflate.h"
+
+/* A connection's compression state, allocated only when negotiated. With
+ * no context takeover its zlib state exists only during a message. */
+typedef struct ws6455__pmd {
+    ws6455_deflate_params params;
+#if defined(WS6455_WITH_ZLIB)
+    ws6455__deflater tx;
+    ws6455__inflater rx;
+#endif
+    uint8_t tx_shared;     /* tx goes through the context's shared compressor */
+    uint8_t rx_compressed; /* the message being received is compressed */
+    uint8_t tx_compressed; /* the fragmented message being sent is compressed */
+} ws6455__pmd;
+
+/* ---- negotiation */
+
+/* Server: the response value for the first acceptable offer among the
+ * request's extensions into resp (WS6455__DEFLATE_HEADER_MAX bytes) and the
+ * agreed parameters; 1 when accepted, 0 when not (or not enabled or not
+ * available). */
+int ws6455__pmd_server_select(const ws6455_conn *c, const ws6455_request *req, char *resp,
+                              ws6455_deflate_params *agreed);
+
+/* Client: the offer to put in the request into out (cap bytes); 1 when
+ * there is one, 0 when nothing is offered. */
+int ws6455__pmd_client_offer(const ws6455_conn *c, char *out, size_t cap);
+
+/* Client: the server's answer (value, len; NULL when absent) checked
+ * against our offer: 1 agreed, 0 declined, WS6455_ERR_HS_EXTENSION. */
+int ws6455__pmd_client_check(const ws6455_conn *c, const char *value, size_t len,
+                             ws6455_deflate_params *agreed);
+
+/* Sets the connection up for the agreed parameters (allocates c->pmd,
+ * allows RSV1 on input). WS6455_OK or WS6455_ERR_NOMEM. */
+int ws6455__pmd_start(ws6455_conn *c, const ws6455_deflate_params *agreed);
+
+/* Frees what c->pmd holds (and c->pmd). */
+void ws6455__pmd_free(ws6455_conn *c);
+
+/* Frees the context's shared compressor, if any. */
+void ws6455__pmd_context_free(ws6455_context *ctx);
+
+/* ---- data */
+
+/* Receives inflated bytes for recv.c: 0 to go on, or a WS6455_ERR_*. */
+typedef int (*ws6455__pmd_sink)(ws6455_conn *c, const uint8_t *p, size_t n);
+
+/* Inflates the next piece of the compressed message being received
+ * (`fin`: its last piece), handing the bytes to sink. WS6455_OK or the
+ * error to fail the connection with (DEFLATE_DATA 1007, MESSAGE_TOO_BIG
+ * 1009, NOMEM, or the sink's). */
+int ws6455__pmd_inflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin,
+                        ws6455__pmd_sink sink);
+
+/* Whether a message (or the first fragment of one) of n bytes should be
+ * compressed, given the send flags. */
+int ws6455__pmd_should_compress(const ws6455_conn *c, size_t n, unsigned flags);
+
+/* Compresses the next piece of an outgoing message into the context's
+ * scratch buffer (cleared first): `fin` ends the message. Sets *out and
+ * *out_len to the compressed bytes (valid until the next call on this
+ * context). WS6455_OK or WS6455_ERR_NOMEM. */
+int ws6455__pmd_deflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin, const uint8_t **out,
+                        size_t *out_len);
+
+#endif
