@@ -37,6 +37,10 @@
 
 #include "fuzz.h"
 
+#if defined(WS6455_WITH_ZLIB)
+#include <zlib.h>
+#endif
+
 /* What callbacks do (byte 3 and action 7). */
 #define FZ_CB_ECHO 0x01u       /* on_message: send it back */
 #define FZ_CB_PONG 0x02u       /* on_ping: ws6455_pong */
@@ -66,6 +70,15 @@ typedef struct fz_outchk {
     fz_utf8_ref utf8;
     int close_sent;
     size_t frames;
+    /* permessage-deflate: our compressed messages, inflated by zlib
+     * directly (independently of src/deflate.c), must give valid text */
+    int deflate;        /* negotiated (RSV1 allowed on a message's first frame) */
+    int reset_per_msg;  /* our compressor does not take over its context */
+    int msg_compressed;
+#if defined(WS6455_WITH_ZLIB)
+    z_stream zs;
+    int zs_ready;
+#endif
 } fz_outchk;
 
 static void fz_outchk_init(fz_outchk *o, int role, int skip_handshake)
@@ -73,6 +86,47 @@ static void fz_outchk_init(fz_outchk *o, int role, int skip_handshake)
     memset(o, 0, sizeof *o);
     o->role = role;
     o->phase = skip_handshake ? 1 : 0;
+}
+
+/* The bytes a compressed message carries, through zlib itself. */
+static void fz_outchk_inflate(fz_outchk *o, const uint8_t *p, size_t n)
+{
+#if defined(WS6455_WITH_ZLIB)
+    if (!o->zs_ready) {
+        memset(&o->zs, 0, sizeof o->zs);
+        FZ_CHECK(inflateInit2(&o->zs, -15) == Z_OK);
+        o->zs_ready = 1;
+    }
+    uint8_t out[4096];
+    o->zs.next_in = (Bytef *)(uintptr_t)p;
+    o->zs.avail_in = (uInt)n;
+    do {
+        o->zs.next_out = out;
+        o->zs.avail_out = sizeof out;
+        int rc = inflate(&o->zs, Z_SYNC_FLUSH);
+        FZ_CHECK(rc == Z_OK || rc == Z_BUF_ERROR || rc == Z_STREAM_END);
+        size_t got = sizeof out - o->zs.avail_out;
+        if (o->msg_text)
+            for (size_t i = 0; i < got; i++)
+                FZ_CHECK(fz_utf8_ref_byte(&o->utf8, out[i]) == 0);
+        if (rc == Z_BUF_ERROR)
+            break;
+    } while (o->zs.avail_in || o->zs.avail_out == 0);
+#else
+    (void)o, (void)p, (void)n;
+    FZ_CHECK(0); /* nothing is compressed without zlib */
+#endif
+}
+
+static void fz_outchk_free(fz_outchk *o)
+{
+#if defined(WS6455_WITH_ZLIB)
+    if (o->zs_ready)
+        inflateEnd(&o->zs);
+    o->zs_ready = 0;
+#else
+    (void)o;
+#endif
 }
 
 static int fz_is_control(int op)
@@ -83,6 +137,14 @@ static int fz_is_control(int op)
 static void fz_outchk_frame_end(fz_outchk *o)
 {
     o->frames++;
+    if (o->msg_compressed && !fz_is_control(o->opcode) && o->fin) {
+        fz_outchk_inflate(o, (const uint8_t *)"\x00\x00\xff\xff", 4); /* RFC 7692 7.2.2 */
+#if defined(WS6455_WITH_ZLIB)
+        if (o->reset_per_msg && o->zs_ready)
+            FZ_CHECK(inflateReset(&o->zs) == Z_OK);
+#endif
+        o->msg_compressed = 0;
+    }
     if (fz_is_control(o->opcode)) {
         if (o->opcode == WS6455_OP_CLOSE) {
             FZ_CHECK(o->ctrl_len != 1);
@@ -131,6 +193,7 @@ static void fz_outchk_header_done(fz_outchk *o)
         } else {
             FZ_CHECK(!o->in_msg);
             o->msg_text = o->opcode == WS6455_OP_TEXT;
+            o->msg_compressed = (h[0] & 0x40u) != 0;
             fz_utf8_ref_init(&o->utf8);
         }
     }
@@ -164,7 +227,12 @@ static void fz_outchk_byte(fz_outchk *o, uint8_t b)
     if (o->hneed) {
         o->h[o->hlen++] = b;
         if (o->hlen == 1) {
-            FZ_CHECK((b & 0x70u) == 0); /* no extension negotiated */
+            /* RSV1 only with permessage-deflate, only on a data message's
+             * first frame; RSV2 and RSV3 never */
+            FZ_CHECK((b & 0x30u) == 0);
+            if (b & 0x40u) {
+                FZ_CHECK(o->deflate && (b & 0x0Fu) != 0 && (b & 0x0Fu) < 8 && !o->in_msg);
+            }
             o->opcode = b & 0x0F;
             o->fin = b >> 7;
             FZ_CHECK(o->opcode <= 2 || (o->opcode >= 8 && o->opcode <= 10));
@@ -189,6 +257,8 @@ static void fz_outchk_byte(fz_outchk *o, uint8_t b)
     o->left--;
     if (fz_is_control(o->opcode))
         o->ctrl[o->ctrl_len++] = v;
+    else if (o->msg_compressed)
+        fz_outchk_inflate(o, &v, 1);
     else if (o->msg_text)
         FZ_CHECK(fz_utf8_ref_byte(&o->utf8, v) == 0);
     if (o->left == 0)
@@ -328,6 +398,13 @@ static void fz_on_open(ws6455_conn *c, const char *proto, void *user)
     FZ_CHECK(!z->opened && !z->closed && !z->errored);
     fz_event(z, c);
     z->opened = 1;
+    ws6455_deflate_params dp;
+    if (ws6455_conn_deflate(c, &dp)) {
+        FZ_CHECK(z->cfg.deflate.enabled && ws6455_deflate_available());
+        z->out.deflate = 1;
+        z->out.reset_per_msg = z->role == WS6455_ROLE_SERVER ? dp.server_no_context_takeover
+                                                              : dp.client_no_context_takeover;
+    }
     if (proto)
         FZ_CHECK(strcmp(proto, "chat") == 0 || strcmp(proto, "superchat") == 0 ||
                  strcmp(proto, z->picked) == 0);
@@ -696,6 +773,8 @@ static const char fz_request[] = "GET /chat HTTP/1.1\r\n"
                                  "Connection: Upgrade\r\n"
                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                                  "Sec-WebSocket-Protocol: chat, superchat\r\n"
+                                 "Sec-WebSocket-Extensions: permessage-deflate; "
+                                 "client_max_window_bits\r\n"
                                  "Sec-WebSocket-Version: 13\r\n\r\n";
 /* The answer to the deterministic key (random bytes 00..0f). */
 static const char fz_response[] = "HTTP/1.1 101 Switching Protocols\r\n"
@@ -703,6 +782,15 @@ static const char fz_response[] = "HTTP/1.1 101 Switching Protocols\r\n"
                                   "Connection: Upgrade\r\n"
                                   "Sec-WebSocket-Accept: Bz3qJYTGdOe8gUSpLosEdiLKDrk=\r\n"
                                   "Sec-WebSocket-Protocol: chat\r\n\r\n";
+/* The same, accepting the client's default permessage-deflate offer. */
+static const char fz_response_deflate[] =
+    "HTTP/1.1 101 Switching Protocols\r\n"
+    "Upgrade: websocket\r\n"
+    "Connection: Upgrade\r\n"
+    "Sec-WebSocket-Accept: Bz3qJYTGdOe8gUSpLosEdiLKDrk=\r\n"
+    "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; "
+    "client_no_context_takeover\r\n"
+    "Sec-WebSocket-Protocol: chat\r\n\r\n";
 
 static const size_t fz_msg_sizes[] = {0, 1, 16, 125, 126, 1000, 65536, 70000};
 static const size_t fz_out_sizes[] = {0, 1, 64, 200, 1000, 4096, 65536, 100000};
@@ -723,8 +811,14 @@ static FZ_UNUSED int fz_conn_run(const uint8_t *data, size_t size, int role)
     memset(z, 0, sizeof *z);
     z->role = role;
     z->cbmode = b3;
+    /* byte 4: with the failing allocator, bits 0-6 which allocation fails
+     * (1-based) and bit 7 permessage-deflate on; without it, bit 0
+     * permessage-deflate on, bit 1/2 context takeover asked for by the
+     * server/client side, bit 3 compress every message (min_size 0), bits
+     * 4-5 the window bits asked for (15, 12, 9, 8) */
+    int deflate = (b0 & 0x80u) ? (b4 & 0x80u) != 0 : (b4 & 1u) != 0;
     if (b0 & 0x80u)
-        z->mem.fail_at = b4 ? b4 : 1;
+        z->mem.fail_at = (b4 & 0x7Fu) ? (b4 & 0x7Fu) : 1;
     ws6455_allocator alloc;
     fz_mem_allocator(&z->mem, &alloc);
 
@@ -757,6 +851,18 @@ static FZ_UNUSED int fz_conn_run(const uint8_t *data, size_t size, int role)
         cfg->host = "example.com";
         cfg->target = "/chat";
         cfg->origin = "http://example.com";
+    }
+    if (deflate) {
+        static const int bits[] = {15, 12, 9, 8};
+        cfg->deflate.enabled = 1;
+        if (!(b0 & 0x80u)) {
+            cfg->deflate.server_no_context_takeover = !(b4 & 2u);
+            cfg->deflate.client_no_context_takeover = !(b4 & 4u);
+            if (b4 & 8u)
+                cfg->deflate.min_size = 0;
+            if (role == WS6455_ROLE_SERVER)
+                cfg->deflate.server_max_window_bits = bits[(b4 >> 4) & 3u];
+        }
     }
 
     ws6455_callbacks cb;
@@ -795,7 +901,15 @@ static FZ_UNUSED int fz_conn_run(const uint8_t *data, size_t size, int role)
         fz_after_call(z, ws6455_conn_tick(z->c, z->now = 1000));
 
     /* The peer's bytes, with a valid handshake in front when asked. */
-    const char *prefix = hs != 1 ? "" : role == WS6455_ROLE_SERVER ? fz_request : fz_response;
+    /* A client that offered permessage-deflate gets it when its default
+     * offer was made (the fixture answers that one). */
+    int default_offer = deflate && ws6455_deflate_available() &&
+                        cfg->deflate.server_no_context_takeover &&
+                        cfg->deflate.client_no_context_takeover;
+    const char *prefix = hs != 1                     ? ""
+                         : role == WS6455_ROLE_SERVER ? fz_request
+                         : default_offer              ? fz_response_deflate
+                                                      : fz_response;
     size_t plen = strlen(prefix), total = plen + in.n;
     uint8_t *peer = malloc(total ? total : 1);
     FZ_CHECK(peer != NULL);
@@ -883,6 +997,7 @@ static FZ_UNUSED int fz_conn_run(const uint8_t *data, size_t size, int role)
         FZ_CHECK(z->closed);
     /* every wrapped message was released exactly once */
     FZ_CHECK(z->releases == z->wraps);
+    fz_outchk_free(&z->out);
     /* Everything allocated was given back. */
     FZ_CHECK(z->mem.live == 0 && z->mem.live_blocks == 0);
     return 0;
