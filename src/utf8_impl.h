@@ -54,8 +54,9 @@ int ws6455__utf8_run(ws6455_utf8 *v, const uint8_t *p, size_t i, size_t n, size_
 
 /* Unmasks p[0..n) in place, exactly as ws6455_mask(p, p, n, key, offset),
  * and validates the unmasked bytes, exactly as ws6455_utf8_update(v, p, n,
- * fail_at): one pass over the data where a vector variant is available
- * (src/utf8_unmask.c). All n bytes are unmasked whatever the verdict. */
+ * fail_at), in one pass over the data: a few KiB at a time, each unmasked
+ * and then validated while it is in the L1 cache (src/utf8_unmask.c). All n
+ * bytes are unmasked whatever the verdict. */
 int ws6455__utf8_unmask_update(ws6455_utf8 *v, uint8_t *p, size_t n, const uint8_t key[4],
                                uint64_t offset, size_t *fail_at);
 int ws6455__utf8_unmask_update_variant(ws6455_utf8 *v, uint8_t *p, size_t n,
@@ -71,12 +72,10 @@ size_t ws6455__utf8_skip_ssse3(const uint8_t *p, size_t i, size_t n);
 size_t ws6455__utf8_skip_avx2(const uint8_t *p, size_t i, size_t n);
 size_t ws6455__utf8_skip_neon(const uint8_t *p, size_t i, size_t n);
 
-/* Fused skip functions: p[0] is a character boundary; key4 holds the mask
- * bytes for p[0], p[1], p[2], p[3]. They unmask p[0..*done) in place
- * (*done <= n is a multiple of 4) and return a character boundary
- * j <= *done with p[0..j) valid. */
-size_t ws6455__utf8_unmask_skip_ssse3(uint8_t *p, size_t n, const uint8_t key4[4], size_t *done);
-size_t ws6455__utf8_unmask_skip_avx2(uint8_t *p, size_t n, const uint8_t key4[4], size_t *done);
-size_t ws6455__utf8_unmask_skip_neon(uint8_t *p, size_t n, const uint8_t key4[4], size_t *done);
+/* XOR p[0..n) in place with key4[0..4) repeated, 64 bytes at a time;
+ * return how many bytes they did (n rounded down to a multiple of 64). */
+size_t ws6455__utf8_unmask_sse2(uint8_t *p, size_t n, const uint8_t key4[4]);
+size_t ws6455__utf8_unmask_avx2(uint8_t *p, size_t n, const uint8_t key4[4]);
+size_t ws6455__utf8_unmask_neon(uint8_t *p, size_t n, const uint8_t key4[4]);
 
 #endif

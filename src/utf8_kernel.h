@@ -7,14 +7,15 @@
  *   K_ATTR          attributes of every function (the target instruction set)
  *   K(name)         the name of a function of this instantiation
  *   K_SMALLER(p, i, n)  a skip for n - i < VBYTES (a narrower kernel, or i)
- *   v_load(p), v_store(p, x), v_zero(), v_splat(b), v_key(k4)
- *                   unaligned load and store; constants; k4[0..4) repeated
+ *   v_load(p), v_zero(), v_splat(b)
+ *                   an unaligned load; constants
  *   v_table(t)      the 16 bytes t[] in every 16-byte lane
  *   v_lookup(t, i)  per byte: t[i] (0 <= i < 16) within its 16-byte lane
  *   v_hi(x), v_lo(x)  per byte: high nibble, low nibble
  *   v_and, v_or, v_xor, v_subs (saturating unsigned subtraction)
  *   v_prev(x, prev, k)  the bytes k positions before those of x (1 <= k <= 3),
- *                   when prev is the vector just before x
+ *                   when prev is the vector just before x (only used with
+ *                   prev = v_zero(): loads from memory are cheaper)
  *   v_any(x)        some byte is nonzero; v_any_high(x): some byte >= 0x80
  *
  * How the check works. Each byte is checked against the (up to) three bytes
@@ -134,6 +135,34 @@ K_ATTR static inline V K(errors_at)(const uint8_t *q)
     return K(errors)(v_load(q), v_load(q - 1), v_load(q - 2), v_load(q - 3));
 }
 
+/* The OR of the 64 bytes at q, and the OR of their errors_at: written out
+ * because compilers do not always unroll the loop. */
+#if VBYTES == 16
+#define K_OVER_64(f, q) v_or(v_or(f(q), f(q + 16)), v_or(f(q + 32), f(q + 48)))
+#else
+#define K_OVER_64(f, q) v_or(f(q), f(q + 32))
+#endif
+
+K_ATTR static inline V K(or64)(const uint8_t *q)
+{
+    return K_OVER_64(v_load, q);
+}
+
+K_ATTR static inline V K(errors64)(const uint8_t *q)
+{
+#if VBYTES == 16
+    /* A loop: unrolled, the four checks compete for the 16 registers. */
+    V err = K(errors_at)(q);
+    for (size_t k = 16; k < 64; k += 16)
+        err = v_or(err, K(errors_at)(q + k));
+    return err;
+#else
+    return K_OVER_64(K(errors_at), q);
+#endif
+}
+
+#undef K_OVER_64
+
 /* The vector x right after a character boundary: nothing before it can ask
  * for a continuation, so ASCII (zeros) is an exact stand-in for the bytes
  * before, which may not be readable. */
@@ -154,19 +183,14 @@ K_ATTR static size_t K(skip)(const uint8_t *p, size_t i, size_t n)
 
     /* From here on p[i-3..i) is checked input. 64 bytes per round; ASCII
      * (with no sequence open before it) needs no lookups. */
-    while (n - i >= 64) {
-        const uint8_t *q = p + i;
-        V any = v_load(q - 3);
-        for (size_t k = 0; k < 64; k += VBYTES)
-            any = v_or(any, v_load(q + k));
-        if (v_any_high(any)) {
-            V err = K(errors_at)(q);
-            for (size_t k = VBYTES; k < 64; k += VBYTES)
-                err = v_or(err, K(errors_at)(q + k));
-            if (v_any(err))
+    if (n - i >= 64) {
+        const uint8_t *q = p + i, *last = p + n - 64;
+        do {
+            if (v_any_high(v_or(v_load(q - 3), K(or64)(q))) && v_any(K(errors64)(q)))
                 break; /* the loop below finds the vector */
-        }
-        i += 64;
+            q += 64;
+        } while (q <= last);
+        i = (size_t)(q - p);
     }
     while (n - i >= VBYTES) {
         if (v_any(K(errors_at)(p + i)))
@@ -179,50 +203,4 @@ K_ATTR static size_t K(skip)(const uint8_t *p, size_t i, size_t n)
     if (i < n && n >= VBYTES + 3 && !v_any(K(errors_at)(p + n - VBYTES)))
         i = n;
     return k_backup(p, i);
-}
-
-/* See ws6455__utf8_unmask_skip_* in utf8_impl.h. Like K(skip), but every
- * vector is unmasked and stored back first, so the bytes before a vector
- * come from registers (memory before it is already unmasked, memory after it
- * not yet). */
-K_ATTR static size_t K(unmask_skip)(uint8_t *p, size_t n, const uint8_t key4[4], size_t *done)
-{
-    const V key = v_key(key4);
-    V prev = v_zero(); /* p[0] is a character boundary: ASCII stands in */
-    size_t i = 0;
-    while (n - i >= 64) {
-        V x[64 / VBYTES];
-        V any = prev; /* conservatively: the 3 bytes before must be ASCII too */
-        for (size_t k = 0; k < 64 / VBYTES; k++) {
-            x[k] = v_xor(v_load(p + i + k * VBYTES), key);
-            v_store(p + i + k * VBYTES, x[k]);
-            any = v_or(any, x[k]);
-        }
-        if (v_any_high(any)) {
-            V err = K(errors)(x[0], v_prev(x[0], prev, 1), v_prev(x[0], prev, 2),
-                              v_prev(x[0], prev, 3));
-            for (size_t k = 1; k < 64 / VBYTES; k++)
-                err = v_or(err, K(errors)(x[k], v_prev(x[k], x[k - 1], 1),
-                                          v_prev(x[k], x[k - 1], 2), v_prev(x[k], x[k - 1], 3)));
-            if (v_any(err)) {
-                *done = i + 64;
-                return i ? k_backup(p, i) : 0;
-            }
-        }
-        prev = x[64 / VBYTES - 1];
-        i += 64;
-    }
-    while (n - i >= VBYTES) {
-        V x = v_xor(v_load(p + i), key);
-        v_store(p + i, x);
-        V err = K(errors)(x, v_prev(x, prev, 1), v_prev(x, prev, 2), v_prev(x, prev, 3));
-        if (v_any(err)) {
-            *done = i + VBYTES;
-            return i ? k_backup(p, i) : 0;
-        }
-        prev = x;
-        i += VBYTES;
-    }
-    *done = i;
-    return i ? k_backup(p, i) : 0;
 }

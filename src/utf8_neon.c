@@ -12,10 +12,8 @@
 #define K(name) neon_##name
 #define K_SMALLER(p, i, n) (i)
 #define v_load(p) vld1q_u8(p)
-#define v_store(p, x) vst1q_u8((p), (x))
 #define v_zero() vdupq_n_u8(0)
 #define v_splat(b) vdupq_n_u8(b)
-#define v_key(k4) key_vector(k4)
 #define v_table(t) vld1q_u8(t)
 #define v_lookup(t, i) vqtbl1q_u8((t), (i))
 #define v_hi(x) vshrq_n_u8((x), 4)
@@ -28,15 +26,6 @@
 #define v_any(x) (vmaxvq_u8(x) != 0)
 #define v_any_high(x) (vmaxvq_u8(x) >= 0x80)
 
-/* k4[0..4) four times, in memory order whatever the byte order. */
-static inline uint8x16_t key_vector(const uint8_t k4[4])
-{
-    uint8_t k16[16];
-    for (int i = 0; i < 16; i++)
-        k16[i] = k4[i & 3];
-    return vld1q_u8(k16);
-}
-
 #include "utf8_kernel.h"
 
 size_t ws6455__utf8_skip_neon(const uint8_t *p, size_t i, size_t n)
@@ -44,9 +33,23 @@ size_t ws6455__utf8_skip_neon(const uint8_t *p, size_t i, size_t n)
     return neon_skip(p, i, n);
 }
 
-size_t ws6455__utf8_unmask_skip_neon(uint8_t *p, size_t n, const uint8_t key4[4], size_t *done)
+size_t ws6455__utf8_unmask_neon(uint8_t *p, size_t n, const uint8_t key4[4])
 {
-    return neon_unmask_skip(p, n, key4, done);
+    uint8_t k16[16];
+    for (int k = 0; k < 16; k++)
+        k16[k] = key4[k & 3];
+    const uint8x16_t key = vld1q_u8(k16); /* memory order, whatever the byte order */
+    size_t i = 0;
+    for (; n - i >= 64; i += 64) {
+        uint8x16_t a = veorq_u8(vld1q_u8(p + i), key), b = veorq_u8(vld1q_u8(p + i + 16), key);
+        uint8x16_t c = veorq_u8(vld1q_u8(p + i + 32), key);
+        uint8x16_t d = veorq_u8(vld1q_u8(p + i + 48), key);
+        vst1q_u8(p + i, a);
+        vst1q_u8(p + i + 16, b);
+        vst1q_u8(p + i + 32, c);
+        vst1q_u8(p + i + 48, d);
+    }
+    return i;
 }
 
 #else

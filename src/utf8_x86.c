@@ -116,6 +116,26 @@ size_t ws6455__utf8_skip_sse2(const uint8_t *p, size_t i, size_t n)
     return i;
 }
 
+/* XORs p[0..n) with key4[0..4) repeated, 64 bytes at a time; returns how
+ * many bytes it did (a multiple of 64). For the fused unmask and validate. */
+size_t ws6455__utf8_unmask_sse2(uint8_t *p, size_t n, const uint8_t key4[4])
+{
+    uint32_t kw;
+    memcpy(&kw, key4, 4);
+    const __m128i key = _mm_set1_epi32((int)kw);
+    size_t i = 0;
+    for (; n - i >= 64; i += 64) {
+        __m128i a = _mm_xor_si128(load128(p + i), key), b = _mm_xor_si128(load128(p + i + 16), key);
+        __m128i c = _mm_xor_si128(load128(p + i + 32), key);
+        __m128i d = _mm_xor_si128(load128(p + i + 48), key);
+        _mm_storeu_si128((__m128i *)(void *)(p + i), a);
+        _mm_storeu_si128((__m128i *)(void *)(p + i + 16), b);
+        _mm_storeu_si128((__m128i *)(void *)(p + i + 32), c);
+        _mm_storeu_si128((__m128i *)(void *)(p + i + 48), d);
+    }
+    return i;
+}
+
 /* ---- SSSE3: nibble lookups on 16 bytes ------------------------------------ */
 
 #define V __m128i
@@ -124,10 +144,8 @@ size_t ws6455__utf8_skip_sse2(const uint8_t *p, size_t i, size_t n)
 #define K(name) ssse3_##name
 #define K_SMALLER(p, i, n) (i)
 #define v_load(p) _mm_loadu_si128((const __m128i *)(const void *)(p))
-#define v_store(p, x) _mm_storeu_si128((__m128i *)(void *)(p), (x))
 #define v_zero() _mm_setzero_si128()
 #define v_splat(b) _mm_set1_epi8((char)(b))
-#define v_key(k4) _mm_set1_epi32((int)key_word(k4))
 #define v_table(t) v_load(t)
 #define v_lookup(t, i) _mm_shuffle_epi8((t), (i))
 #define v_hi(x) _mm_and_si128(_mm_srli_epi16((x), 4), v_splat(0x0F))
@@ -140,14 +158,6 @@ size_t ws6455__utf8_skip_sse2(const uint8_t *p, size_t i, size_t n)
 #define v_any(x) (_mm_movemask_epi8(_mm_cmpeq_epi8((x), v_zero())) != 0xFFFF)
 #define v_any_high(x) (_mm_movemask_epi8(x) != 0)
 
-/* The 4 key bytes as they lie in memory, in one little-endian word. */
-static inline uint32_t key_word(const uint8_t k4[4])
-{
-    uint32_t w;
-    memcpy(&w, k4, 4);
-    return w;
-}
-
 #include "utf8_kernel.h"
 
 #undef V
@@ -156,10 +166,8 @@ static inline uint32_t key_word(const uint8_t k4[4])
 #undef K
 #undef K_SMALLER
 #undef v_load
-#undef v_store
 #undef v_zero
 #undef v_splat
-#undef v_key
 #undef v_table
 #undef v_lookup
 #undef v_hi
@@ -177,11 +185,6 @@ size_t ws6455__utf8_skip_ssse3(const uint8_t *p, size_t i, size_t n)
     return ssse3_skip(p, i, n);
 }
 
-size_t ws6455__utf8_unmask_skip_ssse3(uint8_t *p, size_t n, const uint8_t key4[4], size_t *done)
-{
-    return ssse3_unmask_skip(p, n, key4, done);
-}
-
 /* ---- AVX2: nibble lookups on 32 bytes -------------------------------------- */
 
 #define V __m256i
@@ -190,10 +193,8 @@ size_t ws6455__utf8_unmask_skip_ssse3(uint8_t *p, size_t n, const uint8_t key4[4
 #define K(name) avx2_##name
 #define K_SMALLER(p, i, n) ssse3_skip((p), (i), (n)) /* 16..31 bytes */
 #define v_load(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
-#define v_store(p, x) _mm256_storeu_si256((__m256i *)(void *)(p), (x))
 #define v_zero() _mm256_setzero_si256()
 #define v_splat(b) _mm256_set1_epi8((char)(b))
-#define v_key(k4) _mm256_set1_epi32((int)key_word(k4))
 #define v_table(t) _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(t)))
 #define v_lookup(t, i) _mm256_shuffle_epi8((t), (i))
 #define v_hi(x) _mm256_and_si256(_mm256_srli_epi16((x), 4), v_splat(0x0F))
@@ -216,9 +217,20 @@ size_t ws6455__utf8_skip_avx2(const uint8_t *p, size_t i, size_t n)
     return avx2_skip(p, i, n);
 }
 
-size_t ws6455__utf8_unmask_skip_avx2(uint8_t *p, size_t n, const uint8_t key4[4], size_t *done)
+__attribute__((target("avx2"))) size_t ws6455__utf8_unmask_avx2(uint8_t *p, size_t n,
+                                                                const uint8_t key4[4])
 {
-    return avx2_unmask_skip(p, n, key4, done);
+    uint32_t kw;
+    memcpy(&kw, key4, 4);
+    const __m256i key = _mm256_set1_epi32((int)kw);
+    size_t i = 0;
+    for (; n - i >= 64; i += 64) {
+        __m256i a = _mm256_xor_si256(v_load(p + i), key);
+        __m256i b = _mm256_xor_si256(v_load(p + i + 32), key);
+        _mm256_storeu_si256((__m256i *)(void *)(p + i), a);
+        _mm256_storeu_si256((__m256i *)(void *)(p + i + 32), b);
+    }
+    return i;
 }
 
 #else

@@ -744,6 +744,104 @@ static void test_random_text_in_pieces(void **state)
     assert_true(invalid < 2400); /* ...and valid text too */
 }
 
+/* ---- unmasking and validating in one pass ------------------------------------------- */
+
+/* Masks src[0..n) with key from mask offset `offset` into a copy, feeds the
+ * copy to ws6455__utf8_unmask_update_variant in the given pieces, and checks
+ * that every byte comes back unmasked (also after a failure) and that the
+ * verdict is the reference's. */
+static void check_unmask(const uint8_t *src, size_t n, const uint8_t key[4], uint64_t offset,
+                         const size_t *cuts, size_t ncuts, uint8_t *buf)
+{
+    verdict want = ref_scan(src, n), got = {NO_FAIL, 0};
+    ws6455_mask(buf, src, n, key, offset);
+    ws6455_utf8 v;
+    ws6455_utf8_init(&v);
+    size_t start = 0;
+    for (size_t k = 0; k <= ncuts; k++) {
+        size_t end = k < ncuts ? cuts[k] : n, at = 12345;
+        int rc = ws6455__utf8_unmask_update_variant(&v, buf + start, end - start, key,
+                                                    offset + start, &at, variant);
+        if (got.fail != NO_FAIL) {
+            assert_int_equal(rc, WS6455_ERR_UTF8);
+            assert_int_equal(at, 0);
+        } else if (rc != WS6455_OK) {
+            assert_int_equal(rc, WS6455_ERR_UTF8);
+            assert_true(at < end - start);
+            got.fail = start + at;
+        }
+        start = end;
+    }
+    got.complete = ws6455_utf8_finish(&v) == WS6455_OK;
+    if (memcmp(buf, src, n) != 0) {
+        print_error("unmasking differs from ws6455_mask (offset %u)\n", (unsigned)offset);
+        fail();
+    }
+    expect_same("unmask and validate", src, n, want, got);
+}
+
+static void test_unmask_and_validate(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_rng_seed(&r, 0xC0FFEE);
+    size_t cap = 40000;
+    uint8_t *text = malloc(cap), *buf = malloc(cap + 16);
+    assert_non_null(text);
+    assert_non_null(buf);
+    int invalid = 0;
+    for (int iter = 0; iter < 600; iter++) {
+        /* Mostly short; some longer than the 8 KiB pieces of the one pass. */
+        size_t target = iter % 10 == 0 ? 9000 + (size_t)tu_rng_below(&r, 30000)
+                                       : 40 + (size_t)tu_rng_below(&r, 2000);
+        size_t n = random_text(&r, text, target);
+        verdict want = ref_scan(text, n);
+        invalid += want.fail != NO_FAIL || !want.complete;
+        uint8_t key[4];
+        tu_rng_fill(&r, key, 4);
+        uint64_t offset = tu_rng_below(&r, 8);
+        uint8_t *p = buf + tu_rng_below(&r, 16); /* any alignment */
+        check_unmask(text, n, key, offset, NULL, 0, p);
+        size_t cuts[8];
+        size_t ncuts = (size_t)tu_rng_below(&r, 9);
+        for (size_t k = 0; k < ncuts; k++)
+            cuts[k] = (size_t)tu_rng_below(&r, n + 1);
+        sort_sizes(cuts, ncuts);
+        check_unmask(text, n, key, offset, cuts, ncuts, p);
+    }
+    assert_true(invalid > 100 && invalid < 500);
+    /* An error at and around every piece boundary of a long valid text. */
+    size_t n = 0;
+    while (n + 4 < 20000)
+        n += encode(0x400 + (uint32_t)(n % 7 == 0 ? 0x1F000 : n % 0x100), text + n);
+    static const uint8_t key[4] = {0xA5, 0x00, 0xFF, 0x3C};
+    for (size_t at = 8192 - 70; at < 8192 + 70; at++) {
+        uint8_t saved = text[at];
+        text[at] = 0xFF;
+        check_unmask(text, n, key, 3, NULL, 0, buf);
+        text[at] = saved;
+    }
+    check_unmask(text, n, key, 1, NULL, 0, buf); /* and valid */
+    /* The empty input, and sticky failure. */
+    ws6455_utf8 v;
+    size_t at = 7;
+    ws6455_utf8_init(&v);
+    assert_int_equal(ws6455__utf8_unmask_update_variant(&v, buf, 0, key, 0, &at, variant), WS6455_OK);
+    assert_int_equal(at, 7);
+    buf[0] = 0xC0 ^ key[0];
+    buf[1] = 'a' ^ key[1];
+    assert_int_equal(ws6455__utf8_unmask_update_variant(&v, buf, 2, key, 0, &at, variant),
+                     WS6455_ERR_UTF8);
+    assert_int_equal(at, 0);
+    assert_int_equal(buf[1], 'a'); /* unmasked all the same */
+    at = 7;
+    assert_int_equal(ws6455__utf8_unmask_update_variant(&v, buf, 0, key, 0, &at, variant),
+                     WS6455_ERR_UTF8);
+    assert_int_equal(at, 0);
+    free(text);
+    free(buf);
+}
+
 /* ---- guard pages ------------------------------------------------------------------------- */
 
 static void check_guarded(const uint8_t *src, size_t n)
@@ -838,6 +936,7 @@ int main(void)
         cmocka_unit_test(test_sequences_in_vector_blocks),
         cmocka_unit_test(test_random_text_in_pieces),
         cmocka_unit_test(test_guard_page),
+        cmocka_unit_test(test_unmask_and_validate),
     };
     enum { NTESTS = sizeof tests / sizeof tests[0] };
     /* The variant-independent tests once, then every test per variant. */
