@@ -136,7 +136,7 @@ static size_t skip_ascii_words(const uint8_t *p, size_t i, size_t n)
 
 /* Is p[0..n), n <= 16, all ASCII? Two overlapping loads, no loop: short
  * messages are common and this is all they need. */
-static int short_ascii(const uint8_t *p, size_t n)
+static inline int short_ascii(const uint8_t *p, size_t n)
 {
     uint64_t w;
     if (n >= 8)

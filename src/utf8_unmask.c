@@ -53,6 +53,10 @@ int ws6455__utf8_unmask_update_variant(ws6455_utf8 *v, uint8_t *p, size_t n,
 {
     if (!ws6455__utf8_variant_available(variant))
         variant = WS6455__UTF8_SCALAR_ONLY;
+    if (n < 64) { /* one short pass each: the vector loops would not run */
+        ws6455_mask(p, p, n, key, offset);
+        return ws6455__utf8_update_variant(v, p, n, fail_at, variant);
+    }
     size_t done = 0;
     do {
         size_t end = n - done <= PIECE + PIECE / 2 ? n : done + PIECE;
