@@ -159,9 +159,9 @@ const char *ws6455__utf8_variant_name(int variant)
 
 int ws6455__utf8_variant_available(int variant)
 {
-    switch (variant) {
-    case WS6455__UTF8_SCALAR_ONLY:
+    if (variant == WS6455__UTF8_SCALAR_ONLY)
         return 1;
+    switch (variant) {
 #ifdef WS6455__UTF8_X86
     /* __builtin_cpu_supports reads the record the compiler's runtime fills
      * once at startup (libgcc checks that the OS saves the AVX registers

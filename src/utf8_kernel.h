@@ -138,9 +138,9 @@ K_ATTR static inline V K(errors_at)(const uint8_t *q)
 /* The OR of the 64 bytes at q, and the OR of their errors_at: written out
  * because compilers do not always unroll the loop. */
 #if VBYTES == 16
-#define K_OVER_64(f, q) v_or(v_or(f(q), f(q + 16)), v_or(f(q + 32), f(q + 48)))
+#define K_OVER_64(f, q) v_or(v_or(f(q), f((q) + 16)), v_or(f((q) + 32), f((q) + 48)))
 #else
-#define K_OVER_64(f, q) v_or(f(q), f(q + 32))
+#define K_OVER_64(f, q) v_or(f(q), f((q) + 32))
 #endif
 
 K_ATTR static inline V K(or64)(const uint8_t *q)
