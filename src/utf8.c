@@ -16,7 +16,7 @@
  *     character boundary before, and finds the exact failing byte itself.
  *
  * Which kernel runs is decided per call by ws6455__utf8_best_variant(): on
- * x86-64 the CPU features that the compiler's runtime (libgcc or
+ * x86 the CPU features that the compiler's runtime (libgcc or
  * compiler-rt) reads with CPUID once, before main, and keeps; on AArch64
  * always NEON. The library itself keeps no state, global or cached: each
  * call tests one bit of that runtime's read-only-after-startup record.
@@ -167,7 +167,11 @@ int ws6455__utf8_variant_available(int variant)
      * once at startup (libgcc checks that the OS saves the AVX registers
      * before it reports AVX2). */
     case WS6455__UTF8_SSE2:
-        return 1;
+#ifdef __x86_64__
+        return 1; /* part of x86-64 */
+#else
+        return __builtin_cpu_supports("sse2") != 0;
+#endif
     case WS6455__UTF8_SSSE3:
         return __builtin_cpu_supports("ssse3") != 0;
     case WS6455__UTF8_AVX2:
@@ -192,7 +196,10 @@ int ws6455__utf8_best_variant(void)
 #ifdef __SSSE3__
     return WS6455__UTF8_SSSE3;
 #else
-    return __builtin_cpu_supports("ssse3") ? WS6455__UTF8_SSSE3 : WS6455__UTF8_SSE2;
+    if (__builtin_cpu_supports("ssse3"))
+        return WS6455__UTF8_SSSE3;
+    return ws6455__utf8_variant_available(WS6455__UTF8_SSE2) ? WS6455__UTF8_SSE2
+                                                             : WS6455__UTF8_SCALAR_ONLY;
 #endif
 #elif defined(WS6455__UTF8_NEON)
     return WS6455__UTF8_NEON_LOOKUP;

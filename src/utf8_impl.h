@@ -14,10 +14,11 @@
 
 #include "ws6455.h"
 
-#if !defined(WS6455_UTF8_SCALAR) && (defined(__x86_64__) || defined(_M_X64)) &&                  \
+#if !defined(WS6455_UTF8_SCALAR) && (defined(__x86_64__) || defined(__i386__)) &&                 \
     (defined(__GNUC__) || defined(__clang__))
-/* SSE2 is part of x86-64; SSSE3 and AVX2 are compiled with target
- * attributes and used only when the CPU has them. */
+/* The kernels are compiled with target attributes and used only when the
+ * CPU has the instructions (SSE2 always does on x86-64), so the library
+ * needs no -m flags. */
 #define WS6455__UTF8_X86 1
 #endif
 #if !defined(WS6455_UTF8_SCALAR) && defined(__aarch64__) && defined(__ARM_NEON)
@@ -27,9 +28,9 @@
 
 enum {
     WS6455__UTF8_SCALAR_ONLY, /* the DFA and 8-byte ASCII words: every machine */
-    WS6455__UTF8_SSE2,        /* range checks on 16-byte blocks (x86-64) */
-    WS6455__UTF8_SSSE3,       /* nibble lookups on 16-byte blocks (x86-64 with SSSE3) */
-    WS6455__UTF8_AVX2,        /* nibble lookups on 32-byte blocks (x86-64 with AVX2) */
+    WS6455__UTF8_SSE2,        /* range checks on 16-byte blocks (x86 with SSE2) */
+    WS6455__UTF8_SSSE3,       /* nibble lookups on 16-byte blocks (x86 with SSSE3) */
+    WS6455__UTF8_AVX2,        /* nibble lookups on 32-byte blocks (x86 with AVX2) */
     WS6455__UTF8_NEON_LOOKUP, /* nibble lookups on 16-byte blocks (AArch64) */
     WS6455__UTF8_VARIANTS     /* how many there are */
 };

@@ -1,11 +1,12 @@
-/* UTF-8 validation on x86-64: the vector kernels behind src/utf8.c.
+/* UTF-8 validation on x86: the vector kernels behind src/utf8.c.
  *
  *  - SSE2 (every x86-64): range checks on 16-byte blocks, for CPUs without
  *    SSSE3.
  *  - SSSE3 and AVX2: the nibble-lookup check of src/utf8_kernel.h on 16- and
- *    32-byte vectors. They are compiled with target attributes, so the
- *    library needs no -m flags and runs on baseline x86-64; src/utf8.c calls
- *    them only when the CPU has the instructions.
+ *    32-byte vectors.
+ * All are compiled with target attributes, so the library needs no -m flags
+ * and runs on baseline x86-64 (and i386); src/utf8.c calls each only when
+ * the CPU has its instructions.
  */
 #include "utf8_impl.h"
 
@@ -16,7 +17,9 @@
 
 /* ---- SSE2: range checks ---------------------------------------------------- */
 
-static __m128i load128(const uint8_t *p)
+#define SSE2_ATTR __attribute__((target("sse2")))
+
+SSE2_ATTR static __m128i load128(const uint8_t *p)
 {
     __m128i v;
     memcpy(&v, p, sizeof v);
@@ -29,7 +32,7 @@ static __m128i load128(const uint8_t *p)
  * lane, the byte 1, 2 and 3 positions before it. Each lane is checked for
  * what its own byte must be; together the lanes of consecutive blocks check
  * every rule of Table 3-7, because a sequence is at most 4 bytes long. */
-static inline __m128i sse2_errors(__m128i x, __m128i a, __m128i b, __m128i c)
+SSE2_ATTR static inline __m128i sse2_errors(__m128i x, __m128i a, __m128i b, __m128i c)
 {
     /* A byte must be a continuation exactly when a lead 1, 2 or 3 bytes
      * earlier still needs one: a >= C0, b >= E0, c >= F0. Saturating
@@ -57,22 +60,22 @@ static inline __m128i sse2_errors(__m128i x, __m128i a, __m128i b, __m128i c)
 }
 
 /* The block at q, whose three preceding bytes q[-3], q[-2], q[-1] are readable. */
-static inline __m128i sse2_errors_at(const uint8_t *q)
+SSE2_ATTR static inline __m128i sse2_errors_at(const uint8_t *q)
 {
     return sse2_errors(load128(q), load128(q - 1), load128(q - 2), load128(q - 3));
 }
 
-static int sse2_any(__m128i v)
+SSE2_ATTR static int sse2_any(__m128i v)
 {
     return _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0xFFFF;
 }
 
-static int sse2_any_high(__m128i v)
+SSE2_ATTR static int sse2_any_high(__m128i v)
 {
     return _mm_movemask_epi8(v) != 0;
 }
 
-size_t ws6455__utf8_skip_sse2(const uint8_t *p, size_t i, size_t n)
+SSE2_ATTR size_t ws6455__utf8_skip_sse2(const uint8_t *p, size_t i, size_t n)
 {
     if (n - i < 16)
         return i;
@@ -118,7 +121,7 @@ size_t ws6455__utf8_skip_sse2(const uint8_t *p, size_t i, size_t n)
 
 /* XORs p[0..n) with key4[0..4) repeated, 64 bytes at a time; returns how
  * many bytes it did (a multiple of 64). For the fused unmask and validate. */
-size_t ws6455__utf8_unmask_sse2(uint8_t *p, size_t n, const uint8_t key4[4])
+SSE2_ATTR size_t ws6455__utf8_unmask_sse2(uint8_t *p, size_t n, const uint8_t key4[4])
 {
     uint32_t kw;
     memcpy(&kw, key4, 4);
@@ -235,7 +238,7 @@ __attribute__((target("avx2"))) size_t ws6455__utf8_unmask_avx2(uint8_t *p, size
 
 #else
 
-/* Not x86-64 (or WS6455_UTF8_SCALAR): nothing here; ISO C wants a declaration. */
+/* Not x86 (or WS6455_UTF8_SCALAR): nothing here; ISO C wants a declaration. */
 typedef int ws6455__utf8_x86_unused;
 
 #endif

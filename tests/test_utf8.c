@@ -894,15 +894,19 @@ static void test_variant_choice(void **state)
     assert_false(ws6455__utf8_variant_available(WS6455__UTF8_VARIANTS));
     assert_false(ws6455__utf8_variant_available(-1));
     assert_null(ws6455__utf8_variant_name(WS6455__UTF8_VARIANTS));
-#if defined(__x86_64__) && !defined(WS6455_UTF8_SCALAR)
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(WS6455_UTF8_SCALAR)
     /* The best the CPU has; SSE2 is part of x86-64. */
+#ifdef __x86_64__
     assert_true(ws6455__utf8_variant_available(WS6455__UTF8_SSE2));
+#endif
     if (__builtin_cpu_supports("avx2"))
         assert_int_equal(best, WS6455__UTF8_AVX2);
     else if (__builtin_cpu_supports("ssse3"))
         assert_int_equal(best, WS6455__UTF8_SSSE3);
-    else
+    else if (__builtin_cpu_supports("sse2"))
         assert_int_equal(best, WS6455__UTF8_SSE2);
+    else
+        assert_int_equal(best, WS6455__UTF8_SCALAR_ONLY);
     assert_false(ws6455__utf8_variant_available(WS6455__UTF8_NEON_LOOKUP));
 #elif defined(__aarch64__) && !defined(WS6455_UTF8_SCALAR)
     assert_int_equal(best, WS6455__UTF8_NEON_LOOKUP);
