@@ -19,7 +19,14 @@
  * x86 the CPU features that the compiler's runtime (libgcc or
  * compiler-rt) reads with CPUID once, before main, and keeps; on AArch64
  * always NEON. The library itself keeps no state, global or cached: each
- * call tests one bit of that runtime's read-only-after-startup record.
+ * call tests one bit of that runtime's record, written once by its
+ * constructor when the program (or this shared library) is loaded and only
+ * read after that. Called earlier than that constructor (from another
+ * constructor that runs first), the record reads as "no features": the
+ * call takes the portable path, slower but exactly as correct. No ifunc or
+ * target_clones: those need a loader that resolves IFUNC symbols (glibc's
+ * does, musl's does not); and a cached choice of our own would be global
+ * state.
  */
 #include "utf8_impl.h"
 
