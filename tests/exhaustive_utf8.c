@@ -15,6 +15,10 @@
  *                                  for a slow emulator
  *
  * Build and run (optimised, no sanitizers): make test-exhaustive
+ * The NEON kernel under an emulator, e.g. the inputs led by C0..FF:
+ *   aarch64-linux-gnu-gcc -std=c11 -O2 -pthread -static -Iinclude -Isrc -Itests/support \
+ *       tests/exhaustive_utf8.c src/utf8.c src/utf8_x86.c src/utf8_neon.c -o build/exh_a64
+ *   qemu-aarch64 build/exh_a64 C0 FF
  */
 #define _POSIX_C_SOURCE 200809L
 
