@@ -18,7 +18,8 @@
 
 #include "utf8_ref.h"
 
-/* The variant the running group tests (set by main before each group). */
+/* The variant the running test goes through (set by set_variant, the setup
+ * main gives every test). */
 static int variant = WS6455__UTF8_SCALAR_ONLY;
 
 static int upd(ws6455_utf8 *v, const uint8_t *p, size_t n, size_t *fail_at)
