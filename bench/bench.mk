@@ -17,7 +17,7 @@ BENCH_BIN    := $(BENCH_DIR)/ws6455-bench
 BENCH_OBJ    := $(LIB_SRC:src/%.c=$(BENCH_OBJDIR)/%.o)
 BENCH_LIB_CFLAGS := $(WARN) $(FEATURES) -O2 -g -D_DEFAULT_SOURCE -fPIC -fvisibility=hidden -DWS6455_BUILDING -Iinclude -Isrc
 BENCH_WSLAY_PKG = $(shell dpkg-query -W -f='$${Version}' libwslay1 2>/dev/null || echo unknown)
-BENCH_CFLAGS = $(WARN) -O2 -g -D_DEFAULT_SOURCE -Iinclude -DBENCH_WSLAY_PKG='"$(BENCH_WSLAY_PKG)"'
+BENCH_CFLAGS = $(WARN) -O2 -g -D_DEFAULT_SOURCE -Iinclude -Isrc -DBENCH_WSLAY_PKG='"$(BENCH_WSLAY_PKG)"'
 BENCH_ARGS   ?=
 
 .PHONY: bench bench-build bench-callgrind check-wslay bench-deflate

@@ -2,10 +2,53 @@
  * reference. They must agree on validity and on the fail offset (the
  * library promises to fail at the first byte no continuation can save),
  * whole and when the input is fed in fuzz-chosen pieces, at every
- * alignment (the fast paths read words and SSE blocks).
+ * alignment (the fast paths read words and vectors); through the public
+ * functions, through every variant of the validator this machine can run
+ * (src/utf8_impl.h), and through the one-pass unmask and validate.
  * Input: byte 0 = alignment (low 4 bits) and piece count (high 4 bits),
  * then one byte per piece length, then the text. */
 #include "fuzz.h"
+#include "utf8_impl.h"
+
+/* Feeds p[0..n) in the pieces (lengths cycle; the last takes the rest)
+ * through one variant, masked with key first when masked is set (the text
+ * is masked in place here and unmasked by the library); checks the verdict
+ * against the reference's, and that masked text comes back unmasked. */
+static void check_variant(uint8_t *p, size_t n, const uint8_t *lens, size_t nl, int variant,
+                          int masked, size_t ref_fail, int ref_ok)
+{
+    static const uint8_t key[4] = {0x5A, 0x80, 0xFF, 0x17};
+    int ref_bad = ref_fail < n;
+    if (masked)
+        ws6455_mask(p, p, n, key, 0);
+    ws6455_utf8 v;
+    ws6455_utf8_init(&v);
+    size_t off = 0, i = 0;
+    int failed = 0;
+    while (off < n || i == 0) {
+        size_t len = nl ? lens[i % nl] : n;
+        if (i + 1 >= 64 || len > n - off)
+            len = n - off;
+        i++;
+        size_t at = 99999;
+        int rc = masked ? ws6455__utf8_unmask_update_variant(&v, p + off, len, key, off, &at, variant)
+                        : ws6455__utf8_update_variant(&v, p + off, len, &at, variant);
+        if (rc != WS6455_OK) {
+            FZ_CHECK(rc == WS6455_ERR_UTF8 && ref_bad && off + at == ref_fail && at < len);
+            failed = 1;
+            if (masked) /* the rest was unmasked all the same; this restores it */
+                ws6455_mask(p + off + len, p + off + len, n - off - len, key, off + len);
+            break;
+        }
+        FZ_CHECK(!ref_bad || ref_fail >= off + len);
+        off += len;
+        if (n == 0)
+            break;
+    }
+    FZ_CHECK(failed == ref_bad);
+    if (!failed)
+        FZ_CHECK((ws6455_utf8_finish(&v) == WS6455_OK) == ref_ok);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -72,6 +115,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(failed == ref_bad);
     if (!failed)
         FZ_CHECK((ws6455_utf8_finish(&v) == WS6455_OK) == ref_ok);
+
+    /* Every variant, plain and masked. */
+    uint8_t *copy = malloc(n + 1);
+    FZ_CHECK(copy != NULL);
+    for (int var = 0; var < WS6455__UTF8_VARIANTS; var++) {
+        if (!ws6455__utf8_variant_available(var))
+            continue;
+        check_variant(p, n, lens, nl, var, 0, ref_fail, ref_ok);
+        if (n)
+            memcpy(copy, p, n);
+        check_variant(p, n, lens, nl, var, 1, ref_fail, ref_ok);
+        FZ_CHECK(n == 0 || memcmp(copy, p, n) == 0); /* unmasked exactly */
+    }
+    free(copy);
     free(base);
     return 0;
 }

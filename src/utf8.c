@@ -1,30 +1,36 @@
 /* Incremental, fail-fast UTF-8 validation (RFC 3629; Unicode Table 3-7).
  *
- * Three layers, all producing exactly the same answer:
+ * Layers, all producing exactly the same answer:
  *  1. A shift-based DFA that is the reference for everything else: one
  *     uint64_t per byte value holds the next state for every current state,
  *     packed as 6-bit fields, so a step is one table load and one shift.
  *     Its states are exactly the "still completable" prefixes, so it enters
  *     the error state at the first byte after which no continuation of the
  *     input can be valid: that is the fail-fast offset.
- *  2. A fast path used only between characters: whole machine words of ASCII
- *     are skipped 8 bytes at a time.
- *  3. With SSE2 (baseline on x86-64), 16-byte blocks are checked at once. The
- *     vector check only says "this block is fine" or "something is wrong
- *     here"; on the latter the DFA re-reads the block to find the exact
- *     failing byte. The fast paths always stop at a character boundary, so
- *     the DFA resumes from its start state.
+ *  2. Fast paths used only between characters, which skip input they find
+ *     valid and always stop at a character boundary, so the DFA resumes
+ *     from its start state: whole machine words of ASCII, 8 bytes at a time;
+ *     and vector kernels (src/utf8_x86.c, src/utf8_neon.c, behind
+ *     src/utf8_impl.h). A kernel only says "valid up to here"; where it
+ *     stops (an error, the end of the input) the DFA reads on from the
+ *     character boundary before, and finds the exact failing byte itself.
+ *
+ * Which kernel runs is decided per call by ws6455__utf8_best_variant(): on
+ * x86 the CPU features that the compiler's runtime (libgcc or
+ * compiler-rt) reads with CPUID once, before main, and keeps; on AArch64
+ * always NEON. The library itself keeps no state, global or cached: each
+ * call tests one bit of that runtime's record, written once by its
+ * constructor when the program (or this shared library) is loaded and only
+ * read after that. Called earlier than that constructor (from another
+ * constructor that runs first), the record reads as "no features": the
+ * call takes the portable path, slower but exactly as correct. No ifunc or
+ * target_clones: those need a loader that resolves IFUNC symbols (glibc's
+ * does, musl's does not); and a cached choice of our own would be global
+ * state.
  */
-#include "ws6455.h"
+#include "utf8_impl.h"
 
 #include <string.h>
-
-/* SSE2 is part of x86-64, so no -march flag is needed. Defining
- * WS6455_UTF8_SCALAR builds the portable path alone (for tests and benches). */
-#if defined(__SSE2__) && !defined(WS6455_UTF8_SCALAR)
-#define WS6455__UTF8_SSE2 1
-#include <emmintrin.h>
-#endif
 
 /* ---- the DFA ------------------------------------------------------------- */
 
@@ -103,7 +109,7 @@ static size_t dfa_find_error(uint64_t s, const uint8_t *p, size_t n)
     return i;
 }
 
-/* ---- fast paths: enter and leave at character boundaries ------------------ */
+/* ---- ASCII words --------------------------------------------------------- */
 
 #define HIGH_BITS 0x8080808080808080u
 
@@ -111,6 +117,13 @@ static uint64_t load64(const uint8_t *p)
 {
     uint64_t w;
     memcpy(&w, p, sizeof w); /* no alignment or aliasing assumptions */
+    return w;
+}
+
+static uint32_t load32(const uint8_t *p)
+{
+    uint32_t w;
+    memcpy(&w, p, sizeof w);
     return w;
 }
 
@@ -128,119 +141,104 @@ static size_t skip_ascii_words(const uint8_t *p, size_t i, size_t n)
     return i;
 }
 
-#ifdef WS6455__UTF8_SSE2
-static __m128i load128(const uint8_t *p)
+/* Is p[0..n), n <= 16, all ASCII? Two overlapping loads, no loop: short
+ * messages are common and this is all they need. */
+static inline int short_ascii(const uint8_t *p, size_t n)
 {
-    __m128i v;
-    memcpy(&v, p, sizeof v);
-    return v;
+    uint64_t w;
+    if (n >= 8)
+        w = load64(p) | load64(p + n - 8);
+    else if (n >= 4)
+        w = load32(p) | load32(p + n - 4);
+    else
+        w = n ? (uint64_t)(p[0] | p[n / 2] | p[n - 1]) : 0;
+    return !(w & HIGH_BITS);
 }
 
-#define SPLAT(b) _mm_set1_epi8((char)(b))
+/* ---- variants ------------------------------------------------------------- */
 
-/* Nonzero lanes where the 16 bytes x break UTF-8, given a, b and c: for each
- * lane, the byte 1, 2 and 3 positions before it. Each lane is checked for
- * what its own byte must be; together the lanes of consecutive blocks check
- * every rule of Table 3-7, because a sequence is at most 4 bytes long. */
-static inline __m128i block_errors(__m128i x, __m128i a, __m128i b, __m128i c)
+const char *ws6455__utf8_variant_name(int variant)
 {
-    /* A byte must be a continuation exactly when a lead 1, 2 or 3 bytes
-     * earlier still needs one: a >= C0, b >= E0, c >= F0. Saturating
-     * subtraction turns each test into "nonzero". */
-    __m128i need =
-        _mm_or_si128(_mm_subs_epu8(a, SPLAT(0xBF)),
-                     _mm_or_si128(_mm_subs_epu8(b, SPLAT(0xDF)), _mm_subs_epu8(c, SPLAT(0xEF))));
-    need = _mm_cmpgt_epi8(need, _mm_setzero_si128()); /* every value is <= 0x7F */
-    /* 80..BF are the signed bytes below (int8_t)0xC0; ASCII is non-negative. */
-    __m128i cont = _mm_cmplt_epi8(x, SPLAT(0xC0));
-    __m128i err = _mm_xor_si128(need, cont);
-
-    /* Bytes that never occur: C0, C1 and F5..FF. */
-    err = _mm_or_si128(err, _mm_subs_epu8(x, SPLAT(0xF4)));
-    err = _mm_or_si128(err, _mm_cmpeq_epi8(_mm_and_si128(x, SPLAT(0xFE)), SPLAT(0xC0)));
-
-    /* The four leads whose second byte has a narrower range. x is known to
-     * be a continuation here (else `need ^ cont` flagged it), so signed
-     * comparisons against 80..BF thresholds are exact. */
-    __m128i e0 = _mm_and_si128(_mm_cmpeq_epi8(a, SPLAT(0xE0)), _mm_cmplt_epi8(x, SPLAT(0xA0)));
-    __m128i ed = _mm_and_si128(_mm_cmpeq_epi8(a, SPLAT(0xED)), _mm_cmpgt_epi8(x, SPLAT(0x9F)));
-    __m128i f0 = _mm_and_si128(_mm_cmpeq_epi8(a, SPLAT(0xF0)), _mm_cmplt_epi8(x, SPLAT(0x90)));
-    __m128i f4 = _mm_and_si128(_mm_cmpeq_epi8(a, SPLAT(0xF4)), _mm_cmpgt_epi8(x, SPLAT(0x8F)));
-    return _mm_or_si128(_mm_or_si128(err, e0), _mm_or_si128(_mm_or_si128(ed, f0), f4));
+    static const char *const names[WS6455__UTF8_VARIANTS] = {"scalar", "sse2", "ssse3", "avx2",
+                                                             "neon"};
+    return variant >= 0 && variant < WS6455__UTF8_VARIANTS ? names[variant] : NULL;
 }
 
-/* The block at q, whose three preceding bytes q[-3], q[-2], q[-1] are readable. */
-static inline __m128i block_errors_at(const uint8_t *q)
+int ws6455__utf8_variant_available(int variant)
 {
-    return block_errors(load128(q), load128(q - 1), load128(q - 2), load128(q - 3));
-}
-
-static int any_set(__m128i v)
-{
-    return _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())) != 0xFFFF;
-}
-
-static int any_high(__m128i v)
-{
-    return _mm_movemask_epi8(v) != 0;
-}
-
-/* From a character boundary i, checks 16-byte blocks while at least 16 bytes
- * remain and no block looks invalid. Returns a character boundary up to which
- * everything is valid: the last checked block may end inside a sequence, so
- * the result backs up to that sequence's lead byte. */
-static size_t skip_blocks(const uint8_t *p, size_t i, size_t n)
-{
-    if (n - i < 16)
-        return i;
-    /* The first block: the bytes before a character boundary cannot ask for
-     * continuations, so shifting in zeros (ASCII) as context is exact and
-     * needs nothing before p + i, which may be the start of the input. */
-    __m128i x = load128(p + i);
-    if (any_high(x) &&
-        any_set(block_errors(x, _mm_slli_si128(x, 1), _mm_slli_si128(x, 2), _mm_slli_si128(x, 3))))
-        return i;
-    i += 16;
-
-    /* From here on p[i-3..i) is inside the input. */
-    while (n - i >= 64) {
-        const uint8_t *q = p + i;
-        __m128i ascii = _mm_or_si128(
-            _mm_or_si128(load128(q - 3), load128(q)),
-            _mm_or_si128(load128(q + 16), _mm_or_si128(load128(q + 32), load128(q + 48))));
-        if (any_high(ascii)) {
-            /* One test per 64 bytes; on an error the loop below finds the
-             * block it is in. */
-            __m128i err =
-                _mm_or_si128(_mm_or_si128(block_errors_at(q), block_errors_at(q + 16)),
-                             _mm_or_si128(block_errors_at(q + 32), block_errors_at(q + 48)));
-            if (any_set(err))
-                break;
-        }
-        i += 64;
-    }
-    while (n - i >= 16 && !any_set(block_errors_at(p + i)))
-        i += 16;
-
-    /* p[0..i) passed; i >= 16 here. A lead byte among the last three whose
-     * sequence reaches i or beyond starts an unfinished character. */
-    if (p[i - 1] >= 0xC0)
-        return i - 1;
-    if (p[i - 2] >= 0xE0)
-        return i - 2;
-    if (p[i - 3] >= 0xF0)
-        return i - 3;
-    return i;
-}
+    if (variant == WS6455__UTF8_SCALAR_ONLY)
+        return 1;
+    switch (variant) {
+#ifdef WS6455__UTF8_X86
+    /* __builtin_cpu_supports reads the record the compiler's runtime fills
+     * once at startup (libgcc checks that the OS saves the AVX registers
+     * before it reports AVX2). */
+    case WS6455__UTF8_SSE2:
+#ifdef __x86_64__
+        return 1; /* part of x86-64 */
+#else
+        return __builtin_cpu_supports("sse2") != 0;
 #endif
+    case WS6455__UTF8_SSSE3:
+        return __builtin_cpu_supports("ssse3") != 0;
+    case WS6455__UTF8_AVX2:
+        return __builtin_cpu_supports("avx2") != 0;
+#endif
+#ifdef WS6455__UTF8_NEON
+    case WS6455__UTF8_NEON_LOOKUP:
+        return 1;
+#endif
+    default:
+        return 0;
+    }
+}
+
+int ws6455__utf8_best_variant(void)
+{
+#if defined(WS6455__UTF8_X86) && defined(__AVX2__)
+    return WS6455__UTF8_AVX2; /* built for AVX2 machines only (-mavx2, -march=...) */
+#elif defined(WS6455__UTF8_X86)
+    if (__builtin_cpu_supports("avx2"))
+        return WS6455__UTF8_AVX2;
+#ifdef __SSSE3__
+    return WS6455__UTF8_SSSE3;
+#else
+    if (__builtin_cpu_supports("ssse3"))
+        return WS6455__UTF8_SSSE3;
+    return ws6455__utf8_variant_available(WS6455__UTF8_SSE2) ? WS6455__UTF8_SSE2
+                                                             : WS6455__UTF8_SCALAR_ONLY;
+#endif
+#elif defined(WS6455__UTF8_NEON)
+    return WS6455__UTF8_NEON_LOOKUP;
+#else
+    return WS6455__UTF8_SCALAR_ONLY;
+#endif
+}
 
 /* From a character boundary i, skips input known to be valid; returns a
  * character boundary. */
-static size_t skip_valid(const uint8_t *p, size_t i, size_t n)
+static size_t skip_valid(const uint8_t *p, size_t i, size_t n, int variant)
 {
-#ifdef WS6455__UTF8_SSE2
-    i = skip_blocks(p, i, n);
+    switch (variant) {
+#ifdef WS6455__UTF8_X86
+    case WS6455__UTF8_SSE2:
+        i = ws6455__utf8_skip_sse2(p, i, n);
+        break;
+    case WS6455__UTF8_SSSE3:
+        i = ws6455__utf8_skip_ssse3(p, i, n);
+        break;
+    case WS6455__UTF8_AVX2:
+        i = ws6455__utf8_skip_avx2(p, i, n);
+        break;
 #endif
+#ifdef WS6455__UTF8_NEON
+    case WS6455__UTF8_NEON_LOOKUP:
+        i = ws6455__utf8_skip_neon(p, i, n);
+        break;
+#endif
+    default:
+        break;
+    }
     return skip_ascii_words(p, i, n);
 }
 
@@ -263,17 +261,17 @@ static int fail(ws6455_utf8 *v, size_t *fail_at, size_t at)
     return WS6455_ERR_UTF8;
 }
 
-int ws6455_utf8_update(ws6455_utf8 *v, const uint8_t *p, size_t n, size_t *fail_at)
+int ws6455__utf8_run(ws6455_utf8 *v, const uint8_t *p, size_t i, size_t n, size_t *fail_at,
+                     int variant)
 {
     uint64_t s = v->state;
     if (s == S_ERR)
         return fail(v, fail_at, 0);
 
-    size_t i = 0;
     while (i < n) {
         size_t len = 1;
         if ((s & 63) == S_ACC) {
-            i = skip_valid(p, i, n);
+            i = skip_valid(p, i, n, variant);
             if (i == n)
                 break;
             len = n - i < DFA_CHUNK ? n - i : DFA_CHUNK;
@@ -291,6 +289,26 @@ int ws6455_utf8_update(ws6455_utf8 *v, const uint8_t *p, size_t n, size_t *fail_
     return WS6455_OK;
 }
 
+static int update_with(ws6455_utf8 *v, const uint8_t *p, size_t n, size_t *fail_at, int variant)
+{
+    if (n <= 16 && v->state == S_ACC && short_ascii(p, n))
+        return WS6455_OK;
+    return ws6455__utf8_run(v, p, 0, n, fail_at, variant);
+}
+
+int ws6455__utf8_update_variant(ws6455_utf8 *v, const uint8_t *p, size_t n, size_t *fail_at,
+                                int variant)
+{
+    if (!ws6455__utf8_variant_available(variant))
+        variant = WS6455__UTF8_SCALAR_ONLY;
+    return update_with(v, p, n, fail_at, variant);
+}
+
+int ws6455_utf8_update(ws6455_utf8 *v, const uint8_t *p, size_t n, size_t *fail_at)
+{
+    return update_with(v, p, n, fail_at, ws6455__utf8_best_variant());
+}
+
 int ws6455_utf8_finish(const ws6455_utf8 *v)
 {
     return v->state == S_ACC ? WS6455_OK : WS6455_ERR_UTF8;
@@ -298,7 +316,10 @@ int ws6455_utf8_finish(const ws6455_utf8 *v)
 
 int ws6455_utf8_valid(const uint8_t *p, size_t n)
 {
+    if (n <= 16 && short_ascii(p, n))
+        return 1;
     ws6455_utf8 v;
     ws6455_utf8_init(&v);
-    return ws6455_utf8_update(&v, p, n, NULL) == WS6455_OK && ws6455_utf8_finish(&v) == WS6455_OK;
+    return ws6455__utf8_run(&v, p, 0, n, NULL, ws6455__utf8_best_variant()) == WS6455_OK &&
+           ws6455_utf8_finish(&v) == WS6455_OK;
 }

@@ -1,7 +1,10 @@
 /* The UTF-8 validator against an independent reference: every 1-, 2- and
  * 3-byte input exhaustively, 4-byte inputs from boundary bytes, random text
  * split at random points and fed one byte at a time, the fast paths at every
- * alignment, and input flush against a guard page.
+ * alignment, and input flush against a guard page. Every test runs once per
+ * variant of the validator that this machine can run (src/utf8_impl.h:
+ * scalar, SSE2, SSSE3, AVX2, NEON), forced through
+ * ws6455__utf8_update_variant; the public functions are checked to agree.
  *
  * "Fail offset" everywhere means the offset of the first byte after which
  * the input can no longer be completed into valid UTF-8. */
@@ -14,6 +17,25 @@
 /* ---- references ------------------------------------------------------------ */
 
 #include "utf8_ref.h"
+
+/* The variant the running test goes through (set by set_variant, the setup
+ * main gives every test). */
+static int variant = WS6455__UTF8_SCALAR_ONLY;
+
+static int upd(ws6455_utf8 *v, const uint8_t *p, size_t n, size_t *fail_at)
+{
+    return ws6455__utf8_update_variant(v, p, n, fail_at, variant);
+}
+
+/* ws6455_utf8_valid through the variant; the public one must agree. */
+static int lib_valid(const uint8_t *p, size_t n)
+{
+    ws6455_utf8 v;
+    ws6455_utf8_init(&v);
+    int ok = upd(&v, p, n, NULL) == WS6455_OK && ws6455_utf8_finish(&v) == WS6455_OK;
+    assert_int_equal(ws6455_utf8_valid(p, n), ok);
+    return ok;
+}
 
 /* Is some code point in [lo, hi] encodable in a sequence whose shortest
  * code point is `min`: not overlong, at most U+10FFFF, not a surrogate? */
@@ -84,7 +106,7 @@ static verdict lib_pieces(const uint8_t *p, size_t n, const size_t *cuts, size_t
     for (size_t k = 0; k <= ncuts; k++) {
         size_t end = k < ncuts ? cuts[k] : n;
         size_t at = 12345;
-        int rc = ws6455_utf8_update(&v, p + start, end - start, &at);
+        int rc = upd(&v, p + start, end - start, &at);
         if (r.fail != NO_FAIL) {
             assert_int_equal(rc, WS6455_ERR_UTF8);
             assert_int_equal(at, 0);
@@ -108,7 +130,7 @@ static verdict lib_bytewise(const uint8_t *p, size_t n)
     ws6455_utf8_init(&v);
     for (size_t i = 0; i < n; i++) {
         size_t at = 12345;
-        if (ws6455_utf8_update(&v, p + i, 1, &at) != WS6455_OK) {
+        if (upd(&v, p + i, 1, &at) != WS6455_OK) {
             assert_int_equal(at, 0);
             if (r.fail == NO_FAIL)
                 r.fail = i;
@@ -151,8 +173,8 @@ static void expect_same(const char *how, const uint8_t *p, size_t n, verdict wan
 static void check_all_ways(const uint8_t *p, size_t n)
 {
     verdict want = ref_scan(p, n);
-    expect_same("one-shot", p, n, want, lib_oneshot(p, n));
-    assert_int_equal(ws6455_utf8_valid(p, n), want.complete);
+    expect_same("one-shot", p, n, want, lib_oneshot(variant, p, n));
+    assert_int_equal(lib_valid(p, n), want.complete);
     expect_same("byte at a time", p, n, want, lib_bytewise(p, n));
     for (size_t cut = 0; cut <= n; cut++)
         expect_same("split", p, n, want, lib_pieces(p, n, &cut, 1));
@@ -172,7 +194,7 @@ static void example(const char *hex, long at)
         print_error("example \"%s\": the reference disagrees with the test\n", hex);
         fail();
     }
-    verdict got = lib_oneshot(buf, n);
+    verdict got = lib_oneshot(variant, buf, n);
     if (got.fail != want.fail || got.complete != want.complete) {
         print_error("example \"%s\":\n", hex);
         print_verdict("expected", want);
@@ -226,14 +248,14 @@ static void test_fail_offset_is_per_call(void **state)
     ws6455_utf8 v;
     size_t at = 99;
     ws6455_utf8_init(&v);
-    assert_int_equal(ws6455_utf8_update(&v, (const uint8_t *)"\xE2\x82", 2, &at), WS6455_OK);
+    assert_int_equal(upd(&v, (const uint8_t *)"\xE2\x82", 2, &at), WS6455_OK);
     assert_int_equal(ws6455_utf8_finish(&v), WS6455_ERR_UTF8); /* inside a sequence */
-    assert_int_equal(ws6455_utf8_update(&v, (const uint8_t *)"A", 1, &at), WS6455_ERR_UTF8);
+    assert_int_equal(upd(&v, (const uint8_t *)"A", 1, &at), WS6455_ERR_UTF8);
     assert_int_equal(at, 0); /* the "A", at offset 0 of the second call */
 
     ws6455_utf8_init(&v);
-    assert_int_equal(ws6455_utf8_update(&v, (const uint8_t *)"ok \xF4", 4, &at), WS6455_OK);
-    assert_int_equal(ws6455_utf8_update(&v, (const uint8_t *)"\x8F\xBF\xBF xyz\xF4\x90", 9, &at),
+    assert_int_equal(upd(&v, (const uint8_t *)"ok \xF4", 4, &at), WS6455_OK);
+    assert_int_equal(upd(&v, (const uint8_t *)"\x8F\xBF\xBF xyz\xF4\x90", 9, &at),
                      WS6455_ERR_UTF8);
     assert_int_equal(at, 8);
 }
@@ -244,19 +266,19 @@ static void test_failure_is_sticky(void **state)
     ws6455_utf8 v;
     size_t at = 99;
     ws6455_utf8_init(&v);
-    assert_int_equal(ws6455_utf8_update(&v, (const uint8_t *)"ab\xC0", 3, &at), WS6455_ERR_UTF8);
+    assert_int_equal(upd(&v, (const uint8_t *)"ab\xC0", 3, &at), WS6455_ERR_UTF8);
     assert_int_equal(at, 2);
     at = 99;
-    assert_int_equal(ws6455_utf8_update(&v, (const uint8_t *)"fine", 4, &at), WS6455_ERR_UTF8);
+    assert_int_equal(upd(&v, (const uint8_t *)"fine", 4, &at), WS6455_ERR_UTF8);
     assert_int_equal(at, 0);
     at = 99;
-    assert_int_equal(ws6455_utf8_update(&v, NULL, 0, &at), WS6455_ERR_UTF8);
+    assert_int_equal(upd(&v, NULL, 0, &at), WS6455_ERR_UTF8);
     assert_int_equal(at, 0);
-    assert_int_equal(ws6455_utf8_update(&v, (const uint8_t *)"x", 1, NULL), WS6455_ERR_UTF8);
+    assert_int_equal(upd(&v, (const uint8_t *)"x", 1, NULL), WS6455_ERR_UTF8);
     assert_int_equal(ws6455_utf8_finish(&v), WS6455_ERR_UTF8);
 
     ws6455_utf8_init(&v); /* and init clears it */
-    assert_int_equal(ws6455_utf8_update(&v, (const uint8_t *)"fine", 4, &at), WS6455_OK);
+    assert_int_equal(upd(&v, (const uint8_t *)"fine", 4, &at), WS6455_OK);
     assert_int_equal(ws6455_utf8_finish(&v), WS6455_OK);
 }
 
@@ -266,13 +288,13 @@ static void test_empty_and_null(void **state)
     ws6455_utf8 v;
     ws6455_utf8_init(&v);
     assert_int_equal(ws6455_utf8_finish(&v), WS6455_OK); /* empty text is valid */
-    assert_int_equal(ws6455_utf8_update(&v, NULL, 0, NULL), WS6455_OK);
+    assert_int_equal(upd(&v, NULL, 0, NULL), WS6455_OK);
     assert_int_equal(ws6455_utf8_finish(&v), WS6455_OK);
-    assert_int_equal(ws6455_utf8_valid(NULL, 0), 1);
-    assert_int_equal(ws6455_utf8_update(&v, (const uint8_t *)"\xC3", 1, NULL), WS6455_OK);
-    assert_int_equal(ws6455_utf8_update(&v, NULL, 0, NULL), WS6455_OK); /* keeps the state */
+    assert_int_equal(lib_valid(NULL, 0), 1);
+    assert_int_equal(upd(&v, (const uint8_t *)"\xC3", 1, NULL), WS6455_OK);
+    assert_int_equal(upd(&v, NULL, 0, NULL), WS6455_OK); /* keeps the state */
     assert_int_equal(ws6455_utf8_finish(&v), WS6455_ERR_UTF8);
-    assert_int_equal(ws6455_utf8_update(&v, (const uint8_t *)"\xA9", 1, NULL), WS6455_OK);
+    assert_int_equal(upd(&v, (const uint8_t *)"\xA9", 1, NULL), WS6455_OK);
     assert_int_equal(ws6455_utf8_finish(&v), WS6455_OK);
 }
 
@@ -349,7 +371,7 @@ static void test_every_code_point(void **state)
     for (uint32_t cp = 0; cp <= 0x10FFFF; cp++) {
         uint8_t b[4];
         size_t len = encode(cp, b);
-        verdict got = lib_oneshot(b, len);
+        verdict got = lib_oneshot(variant, b, len);
         int surrogate = cp >= 0xD800 && cp <= 0xDFFF;
         if (surrogate) {
             assert_int_equal(got.fail, 1);
@@ -362,7 +384,7 @@ static void test_every_code_point(void **state)
             n += len;
         }
     }
-    assert_int_equal(ws6455_utf8_valid(all, n), 1);
+    assert_int_equal(lib_valid(all, n), 1);
     tu_rng r;
     tu_rng_seed(&r, 42);
     for (int round = 0; round < 4; round++) {
@@ -381,7 +403,7 @@ static void test_every_code_point(void **state)
         uint8_t saved[3];
         memcpy(saved, all + at, 3);
         memcpy(all + at, "\xED\xB0\x80", 3); /* U+DC00 */
-        verdict got = lib_oneshot(all, n);
+        verdict got = lib_oneshot(variant, all, n);
         assert_int_equal(got.fail, at + 1);
         memcpy(all + at, saved, 3);
     }
@@ -425,13 +447,15 @@ static void test_exhaustive_1_and_2_bytes(void **state)
     }
 }
 
-/* All 16.8M 3-byte inputs, one-shot and split 2+1 (the state after the
- * first two bytes is computed once per pair and copied). The other splits
- * are covered by the 2-byte test plus this one. */
+/* All 16.8M 3-byte inputs, one-shot, split 2+1 (the state after the first
+ * two bytes is computed once per pair and copied), and inside ASCII where
+ * the vector kernels see them. The other splits are covered by the 2-byte
+ * test plus this one. */
 static void test_exhaustive_3_bytes(void **state)
 {
     (void)state;
-    uint8_t b[3];
+    uint8_t b[3], emb[EMBED_LEN];
+    memset(emb, 'a', sizeof emb);
     for (unsigned x = 0; x < 256; x++) {
         b[0] = (uint8_t)x;
         for (unsigned y = 0; y < 256; y++) {
@@ -439,11 +463,11 @@ static void test_exhaustive_3_bytes(void **state)
             ws6455_utf8 head;
             size_t head_at = 0;
             ws6455_utf8_init(&head);
-            int head_rc = ws6455_utf8_update(&head, b, 2, &head_at);
+            int head_rc = upd(&head, b, 2, &head_at);
             for (unsigned z = 0; z < 256; z++) {
                 b[2] = (uint8_t)z;
                 verdict want = ref_scan(b, 3);
-                verdict one = lib_oneshot(b, 3);
+                verdict one = lib_oneshot(variant, b, 3);
                 if (one.fail != want.fail || one.complete != want.complete)
                     expect_same("one-shot", b, 3, want, one);
 
@@ -452,7 +476,7 @@ static void test_exhaustive_3_bytes(void **state)
                 size_t at = 12345;
                 if (head_rc != WS6455_OK) {
                     split = (verdict){head_at, 0};
-                } else if (ws6455_utf8_update(&v, b + 2, 1, &at) != WS6455_OK) {
+                } else if (upd(&v, b + 2, 1, &at) != WS6455_OK) {
                     assert_int_equal(at, 0);
                     split = (verdict){2, 0};
                 } else {
@@ -460,6 +484,10 @@ static void test_exhaustive_3_bytes(void **state)
                 }
                 if (split.fail != want.fail || split.complete != want.complete)
                     expect_same("split 2+1", b, 3, want, split);
+
+                verdict in = embedded_verdict(want, 3), got = lib_embedded(variant, emb, b, 3);
+                if (got.fail != in.fail || got.complete != in.complete)
+                    expect_same("inside ASCII", emb, EMBED_LEN, in, got);
             }
         }
     }
@@ -477,7 +505,7 @@ static const uint8_t edge_bytes[] = {
 static void check_4(const uint8_t *b)
 {
     verdict want = ref_scan(b, 4);
-    verdict one = lib_oneshot(b, 4);
+    verdict one = lib_oneshot(variant, b, 4);
     if (one.fail != want.fail || one.complete != want.complete)
         expect_same("one-shot", b, 4, want, one);
     verdict bw = lib_bytewise(b, 4);
@@ -522,15 +550,15 @@ static void test_ascii_words_every_alignment(void **state)
         uint8_t *p = mem + align;
         for (size_t len = 0; len <= 64; len++) {
             memset(p, 'a', len);
-            expect_same("ascii", p, len, ref_scan(p, len), lib_oneshot(p, len));
+            expect_same("ascii", p, len, ref_scan(p, len), lib_oneshot(variant, p, len));
             for (size_t pos = 0; pos < len; pos++) {
                 for (size_t f = 0; f < sizeof foreign; f++) {
                     p[pos] = foreign[f];
-                    expect_same("ascii + 1", p, len, ref_scan(p, len), lib_oneshot(p, len));
+                    expect_same("ascii + 1", p, len, ref_scan(p, len), lib_oneshot(variant, p, len));
                 }
                 if (pos + 1 < len) { /* a valid "é" */
                     p[pos] = 0xC3, p[pos + 1] = 0xA9;
-                    expect_same("ascii + é", p, len, ref_scan(p, len), lib_oneshot(p, len));
+                    expect_same("ascii + é", p, len, ref_scan(p, len), lib_oneshot(variant, p, len));
                     p[pos + 1] = 'a';
                 }
                 p[pos] = 'a';
@@ -576,7 +604,7 @@ static void test_sequences_at_every_position(void **state)
                         memcpy(buf + n, fillers[f], c);
                         n += c;
                     }
-                    expect_same("embedded", buf, n, ref_scan(buf, n), lib_oneshot(buf, n));
+                    expect_same("embedded", buf, n, ref_scan(buf, n), lib_oneshot(variant, buf, n));
                 }
             }
         }
@@ -595,7 +623,7 @@ static void check_in_blocks(const char *how, const uint8_t *seq, size_t len)
     for (size_t k = 0; k < N_SPOTS; k++) {
         memset(buf, 'q', sizeof buf);
         memcpy(buf + block_spots[k], seq, len);
-        verdict want = ref_scan(buf, sizeof buf), got = lib_oneshot(buf, sizeof buf);
+        verdict want = ref_scan(buf, sizeof buf), got = lib_oneshot(variant, buf, sizeof buf);
         if (want.fail != got.fail || want.complete != got.complete)
             expect_same(how, buf, sizeof buf, want, got);
     }
@@ -699,8 +727,8 @@ static void test_random_text_in_pieces(void **state)
         size_t n = random_text(&r, buf, target);
         verdict want = ref_scan(buf, n);
         invalid += want.fail != NO_FAIL || !want.complete;
-        expect_same("random one-shot", buf, n, want, lib_oneshot(buf, n));
-        assert_int_equal(ws6455_utf8_valid(buf, n), want.complete);
+        expect_same("random one-shot", buf, n, want, lib_oneshot(variant, buf, n));
+        assert_int_equal(lib_valid(buf, n), want.complete);
         if (n <= 400)
             expect_same("random byte at a time", buf, n, want, lib_bytewise(buf, n));
         for (int s = 0; s < 4; s++) {
@@ -717,14 +745,112 @@ static void test_random_text_in_pieces(void **state)
     assert_true(invalid < 2400); /* ...and valid text too */
 }
 
+/* ---- unmasking and validating in one pass ------------------------------------------- */
+
+/* Masks src[0..n) with key from mask offset `offset` into a copy, feeds the
+ * copy to ws6455__utf8_unmask_update_variant in the given pieces, and checks
+ * that every byte comes back unmasked (also after a failure) and that the
+ * verdict is the reference's. */
+static void check_unmask(const uint8_t *src, size_t n, const uint8_t key[4], uint64_t offset,
+                         const size_t *cuts, size_t ncuts, uint8_t *buf)
+{
+    verdict want = ref_scan(src, n), got = {NO_FAIL, 0};
+    ws6455_mask(buf, src, n, key, offset);
+    ws6455_utf8 v;
+    ws6455_utf8_init(&v);
+    size_t start = 0;
+    for (size_t k = 0; k <= ncuts; k++) {
+        size_t end = k < ncuts ? cuts[k] : n, at = 12345;
+        int rc = ws6455__utf8_unmask_update_variant(&v, buf + start, end - start, key,
+                                                    offset + start, &at, variant);
+        if (got.fail != NO_FAIL) {
+            assert_int_equal(rc, WS6455_ERR_UTF8);
+            assert_int_equal(at, 0);
+        } else if (rc != WS6455_OK) {
+            assert_int_equal(rc, WS6455_ERR_UTF8);
+            assert_true(at < end - start);
+            got.fail = start + at;
+        }
+        start = end;
+    }
+    got.complete = ws6455_utf8_finish(&v) == WS6455_OK;
+    if (memcmp(buf, src, n) != 0) {
+        print_error("unmasking differs from ws6455_mask (offset %u)\n", (unsigned)offset);
+        fail();
+    }
+    expect_same("unmask and validate", src, n, want, got);
+}
+
+static void test_unmask_and_validate(void **state)
+{
+    (void)state;
+    tu_rng r;
+    tu_rng_seed(&r, 0xC0FFEE);
+    size_t cap = 40000;
+    uint8_t *text = malloc(cap), *buf = malloc(cap + 16);
+    assert_non_null(text);
+    assert_non_null(buf);
+    int invalid = 0;
+    for (int iter = 0; iter < 600; iter++) {
+        /* Mostly short; some longer than the 8 KiB pieces of the one pass. */
+        size_t target = iter % 10 == 0 ? 9000 + (size_t)tu_rng_below(&r, 30000)
+                                       : 40 + (size_t)tu_rng_below(&r, 2000);
+        size_t n = random_text(&r, text, target);
+        verdict want = ref_scan(text, n);
+        invalid += want.fail != NO_FAIL || !want.complete;
+        uint8_t key[4];
+        tu_rng_fill(&r, key, 4);
+        uint64_t offset = tu_rng_below(&r, 8);
+        uint8_t *p = buf + tu_rng_below(&r, 16); /* any alignment */
+        check_unmask(text, n, key, offset, NULL, 0, p);
+        size_t cuts[8];
+        size_t ncuts = (size_t)tu_rng_below(&r, 9);
+        for (size_t k = 0; k < ncuts; k++)
+            cuts[k] = (size_t)tu_rng_below(&r, n + 1);
+        sort_sizes(cuts, ncuts);
+        check_unmask(text, n, key, offset, cuts, ncuts, p);
+    }
+    assert_true(invalid > 100 && invalid < 500);
+    /* An error at and around every piece boundary of a long valid text. */
+    size_t n = 0;
+    while (n + 4 < 20000)
+        n += encode(0x400 + (uint32_t)(n % 7 == 0 ? 0x1F000 : n % 0x100), text + n);
+    static const uint8_t key[4] = {0xA5, 0x00, 0xFF, 0x3C};
+    for (size_t at = 8192 - 70; at < 8192 + 70; at++) {
+        uint8_t saved = text[at];
+        text[at] = 0xFF;
+        check_unmask(text, n, key, 3, NULL, 0, buf);
+        text[at] = saved;
+    }
+    check_unmask(text, n, key, 1, NULL, 0, buf); /* and valid */
+    /* The empty input, and sticky failure. */
+    ws6455_utf8 v;
+    size_t at = 7;
+    ws6455_utf8_init(&v);
+    assert_int_equal(ws6455__utf8_unmask_update_variant(&v, buf, 0, key, 0, &at, variant), WS6455_OK);
+    assert_int_equal(at, 7);
+    buf[0] = 0xC0 ^ key[0];
+    buf[1] = 'a' ^ key[1];
+    assert_int_equal(ws6455__utf8_unmask_update_variant(&v, buf, 2, key, 0, &at, variant),
+                     WS6455_ERR_UTF8);
+    assert_int_equal(at, 0);
+    assert_int_equal(buf[1], 'a'); /* unmasked all the same */
+    at = 7;
+    assert_int_equal(ws6455__utf8_unmask_update_variant(&v, buf, 0, key, 0, &at, variant),
+                     WS6455_ERR_UTF8);
+    assert_int_equal(at, 0);
+    free(text);
+    free(buf);
+}
+
 /* ---- guard pages ------------------------------------------------------------------------- */
 
 static void check_guarded(const uint8_t *src, size_t n)
 {
     uint8_t *g = tu_guard_copy(src, n);
     verdict want = ref_scan(src, n);
-    expect_same("guarded one-shot", src, n, want, lib_oneshot(g, n));
-    assert_int_equal(ws6455_utf8_valid(g, n), want.complete);
+    expect_same("guarded one-shot", src, n, want, lib_oneshot(variant, g, n));
+    assert_int_equal(lib_valid(g, n), want.complete);
     if (n > 1) { /* the second piece ends at the guard page too */
         size_t cut = n / 3;
         expect_same("guarded pieces", src, n, want, lib_pieces(g, n, &cut, 1));
@@ -758,9 +884,48 @@ static void test_guard_page(void **state)
     }
 }
 
+/* ---- the choice of variant -------------------------------------------------------- */
+
+static void test_variant_choice(void **state)
+{
+    (void)state;
+    int best = ws6455__utf8_best_variant();
+    assert_true(ws6455__utf8_variant_available(best));
+    assert_true(ws6455__utf8_variant_available(WS6455__UTF8_SCALAR_ONLY));
+    assert_false(ws6455__utf8_variant_available(WS6455__UTF8_VARIANTS));
+    assert_false(ws6455__utf8_variant_available(-1));
+    assert_null(ws6455__utf8_variant_name(WS6455__UTF8_VARIANTS));
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(WS6455_UTF8_SCALAR)
+    /* The best the CPU has; SSE2 is part of x86-64. */
+#ifdef __x86_64__
+    assert_true(ws6455__utf8_variant_available(WS6455__UTF8_SSE2));
+#endif
+    if (__builtin_cpu_supports("avx2"))
+        assert_int_equal(best, WS6455__UTF8_AVX2);
+    else if (__builtin_cpu_supports("ssse3"))
+        assert_int_equal(best, WS6455__UTF8_SSSE3);
+    else if (__builtin_cpu_supports("sse2"))
+        assert_int_equal(best, WS6455__UTF8_SSE2);
+    else
+        assert_int_equal(best, WS6455__UTF8_SCALAR_ONLY);
+    assert_false(ws6455__utf8_variant_available(WS6455__UTF8_NEON_LOOKUP));
+#elif defined(__aarch64__) && !defined(WS6455_UTF8_SCALAR)
+    assert_int_equal(best, WS6455__UTF8_NEON_LOOKUP);
+#else
+    assert_int_equal(best, WS6455__UTF8_SCALAR_ONLY);
+#endif
+}
+
+/* Each test's variant comes in as its initial state. */
+static int set_variant(void **state)
+{
+    variant = *(const int *)*state;
+    return 0;
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    static const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fail_fast_examples),
         cmocka_unit_test(test_fail_offset_is_per_call),
         cmocka_unit_test(test_failure_is_sticky),
@@ -776,6 +941,31 @@ int main(void)
         cmocka_unit_test(test_sequences_in_vector_blocks),
         cmocka_unit_test(test_random_text_in_pieces),
         cmocka_unit_test(test_guard_page),
+        cmocka_unit_test(test_unmask_and_validate),
     };
-    return cmocka_run_group_tests_name("utf8", tests, NULL, NULL);
+    enum { NTESTS = sizeof tests / sizeof tests[0] };
+    /* The variant-independent tests once, then every test per variant. */
+    static struct CMUnitTest all[1 + NTESTS * WS6455__UTF8_VARIANTS];
+    static char names[NTESTS * WS6455__UTF8_VARIANTS][80];
+    static int variants[WS6455__UTF8_VARIANTS];
+    size_t count = 0;
+    all[count++] = (struct CMUnitTest)cmocka_unit_test(test_variant_choice);
+    for (int v = 0; v < WS6455__UTF8_VARIANTS; v++) {
+        const char *vname = ws6455__utf8_variant_name(v);
+        if (!ws6455__utf8_variant_available(v)) {
+            print_message("(variant %s: not available on this machine, not tested)\n", vname);
+            continue;
+        }
+        variants[v] = v;
+        for (size_t k = 0; k < NTESTS; k++) {
+            char *name = names[v * NTESTS + k];
+            snprintf(name, sizeof names[0], "%s (%s)", tests[k].name, vname);
+            all[count] = tests[k];
+            all[count].name = name;
+            all[count].setup_func = set_variant;
+            all[count].initial_state = &variants[v];
+            count++;
+        }
+    }
+    return _cmocka_run_group_tests("utf8", all, count, NULL, NULL);
 }

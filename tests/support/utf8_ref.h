@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "ws6455.h"
+#include "utf8_impl.h" /* the variants: ws6455__utf8_update_variant */
 
 #define NO_FAIL ((size_t)-1)
 
@@ -61,15 +62,44 @@ static verdict ref_scan(const uint8_t *p, size_t n)
     return (verdict){NO_FAIL, 1};
 }
 
-/* The library's verdict on the same input: one update, then finish. */
-static verdict lib_oneshot(const uint8_t *p, size_t n)
+/* The library's verdict on the same input through one variant of the
+ * validator (src/utf8_impl.h): one update, then finish. */
+static verdict lib_oneshot(int variant, const uint8_t *p, size_t n)
 {
     ws6455_utf8 v;
     size_t at = 12345;
     ws6455_utf8_init(&v);
-    if (ws6455_utf8_update(&v, p, n, &at) != WS6455_OK)
+    if (ws6455__utf8_update_variant(&v, p, n, &at, variant) != WS6455_OK)
         return (verdict){at, 0};
     return (verdict){NO_FAIL, ws6455_utf8_finish(&v) == WS6455_OK};
+}
+
+/* Short inputs inside ASCII, for the vector kernels: s[0..len) at EMBED_AT
+ * of EMBED_LEN bytes, so that the first vector (16 or 32 bytes, with its
+ * context shifted in) ends inside or just after them and the last vector
+ * (overlapping, with context read from memory) covers them again. */
+#define EMBED_AT 14
+#define EMBED_LEN 40
+
+/* What the reference verdict `want` on s becomes inside the ASCII: a
+ * failure moves by EMBED_AT; a cut-off sequence fails at the 'a' after it. */
+static verdict embedded_verdict(verdict want, size_t len)
+{
+    if (want.fail != NO_FAIL)
+        want.fail += EMBED_AT;
+    else if (!want.complete)
+        want.fail = EMBED_AT + len;
+    want.complete = want.fail == NO_FAIL;
+    return want;
+}
+
+/* The variant's verdict on s embedded in emb[EMBED_LEN] (which holds 'a'
+ * outside EMBED_AT..EMBED_AT+len). */
+static verdict lib_embedded(int variant, uint8_t *emb, const uint8_t *s, size_t len)
+{
+    for (size_t k = 0; k < len; k++)
+        emb[EMBED_AT + k] = s[k];
+    return lib_oneshot(variant, emb, EMBED_LEN);
 }
 
 #endif
