@@ -5,16 +5,17 @@
 #                           (repeatable; BENCH_CALLGRIND_ARGS='--scale 0.05 --case codec-16')
 # See docs/performance.md.
 # The library sources are compiled here, into build/bench-obj/, with the
-# flags `make lib` uses by default (-O2 -g, -fPIC, hidden visibility) -- fixed
-# at -O2 whatever CFLAGS says, and never -march=native.
+# flags `make lib` uses by default (-O2 -g, -fPIC, hidden visibility) -- with
+# $(CPPFLAGS) $(CFLAGS) honoured but the optimisation level forced back to
+# -O2 after them, so figures stay comparable, and never -march=native.
 
 BENCH_OBJDIR := $(B)/bench-obj
 BENCH_DIR    := $(B)/bench
 BENCH_BIN    := $(BENCH_DIR)/ws6455-bench
 BENCH_OBJ    := $(LIB_SRC:src/%.c=$(BENCH_OBJDIR)/%.o)
-BENCH_LIB_CFLAGS := $(WARN) -O2 -g -D_DEFAULT_SOURCE -fPIC -fvisibility=hidden -DWS6455_BUILDING -Iinclude -Isrc
+BENCH_LIB_CFLAGS = $(WARN) $(CPPFLAGS) $(CFLAGS) -O2 -g -fPIC -fvisibility=hidden -DWS6455_BUILDING -Iinclude -Isrc
 BENCH_WSLAY_PKG = $(shell dpkg-query -W -f='$${Version}' libwslay1 2>/dev/null || echo unknown)
-BENCH_CFLAGS = $(WARN) -O2 -g -D_DEFAULT_SOURCE -Iinclude -DBENCH_WSLAY_PKG='"$(BENCH_WSLAY_PKG)"'
+BENCH_CFLAGS = $(WARN) $(CPPFLAGS) $(CFLAGS) -O2 -g -Iinclude -DBENCH_WSLAY_PKG='"$(BENCH_WSLAY_PKG)"'
 BENCH_ARGS   ?=
 
 .PHONY: bench bench-build bench-callgrind check-wslay
@@ -39,4 +40,4 @@ $(BENCH_OBJDIR)/%.o: src/%.c $(HDRS)
 
 $(BENCH_BIN): $(wildcard bench/*.c) $(BENCH_OBJ) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(BENCH_CFLAGS) $(wildcard bench/*.c) $(BENCH_OBJ) -o $@ -lwslay $(LIB_LDLIBS)
+	$(CC) $(BENCH_CFLAGS) $(wildcard bench/*.c) $(BENCH_OBJ) $(LDFLAGS) -o $@ -lwslay $(LIB_LDLIBS)

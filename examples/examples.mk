@@ -5,8 +5,8 @@
 #                     Firefox, plus a 1,000-connection load check
 #                     (INTEROP="node python ..." runs a subset; see tests/interop/run.sh)
 
-EX_CFLAGS := -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
-             -Wmissing-prototypes $(CFLAGS) -Iinclude
+# The Makefile's WARN (-Werror with WERROR=1), then the packager's flags.
+EX_CFLAGS = $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude
 EX_LIB := $(B)/libws6455.a
 EX_BIN := $(B)/examples
 EXAMPLES := $(EX_BIN)/echo_server $(EX_BIN)/ws_client $(EX_BIN)/chat_server
@@ -36,23 +36,23 @@ EX_SRCS = $(filter %.c,$^)
 
 $(EX_BIN)/echo_server: examples/echo_server.c $(EX_NET) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) -pthread $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
+	$(CC) $(EX_CFLAGS) -pthread $(EX_SRCS) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
 
 $(EX_BIN)/ws_client: examples/ws_client.c $(EX_CLIENT) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
+	$(CC) $(EX_CFLAGS) $(EX_SRCS) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
 
 $(EX_BIN)/chat_server: examples/chat_server.c $(EX_NET) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
+	$(CC) $(EX_CFLAGS) $(EX_SRCS) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
 
 $(EX_BIN)/wss_client: examples/wss_client.c $(EX_CLIENT) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) $(OPENSSL_CFLAGS) $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(OPENSSL_LIBS)
+	$(CC) $(EX_CFLAGS) $(OPENSSL_CFLAGS) $(EX_SRCS) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(OPENSSL_LIBS)
 
 $(INTEROP_BIN)/%: tests/interop/%.c $(EX_NET) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) -Iexamples $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
+	$(CC) $(EX_CFLAGS) -Iexamples $(EX_SRCS) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
 
 RUN_ARGS ?=
 run: $(EX_BIN)/echo_server

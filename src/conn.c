@@ -1,6 +1,9 @@
 /* The connection engine: lifecycle, the opening handshake as seen by the
  * connection, failing and closing, and time. Frames in are in recv.c,
  * frames out in send.c, callback I/O in io.c. */
+/* open(O_CLOEXEC) and read() for the OS random source: POSIX.1-2008. */
+#define _POSIX_C_SOURCE 200809L
+
 #include "conn.h"
 
 #include <errno.h>
