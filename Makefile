@@ -24,6 +24,7 @@
 #   CMOCKA_DIR=DIR       use DIR/include/cmocka.h and DIR/lib/libcmocka.a
 #                        (cross builds; see tools/cmocka-build.sh)
 #   TEST_RUNNER="..."    prefix for running each test binary (qemu-s390x -L ...)
+#   TEST_TIMEOUT=SECONDS stop a test binary that runs longer (emulated runs)
 #   PREFIX LIBDIR INCLUDEDIR PKGCONFIGDIR CMAKEDIR DESTDIR   install paths
 
 CC      ?= cc
@@ -83,12 +84,14 @@ B := build
 OBJ_STATIC := $(LIB_SRC:src/%.c=$(B)/obj-static/%.o)
 OBJ_SHARED := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 TEST_OBJ := $(LIB_SRC:src/%.c=$(B)/test-obj/%.o)
-TESTS    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/test_*.c))
+# TEST_NAMES="test_frame test_recv" runs a subset.
+TEST_NAMES ?= $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+TESTS    := $(TEST_NAMES:%=$(B)/tests/%)
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 HDRS := include/ws6455.h $(wildcard src/*.h)
 
 ifdef CMOCKA_DIR
-CMOCKA_CFLAGS := -I$(CMOCKA_DIR)/include
+CMOCKA_CFLAGS := -isystem $(CMOCKA_DIR)/include
 CMOCKA_LIBS := $(CMOCKA_DIR)/lib/libcmocka.a
 else
 CMOCKA_CFLAGS :=
@@ -203,9 +206,9 @@ endif
 # build's library and install, not the code under a cross toolchain).
 test: check-cmocka
 	@$(MAKE) --no-print-directory test-build
-	@CC="$(CC)" TEST_RUNNER="$(TEST_RUNNER)" TESTS_SH="$(TESTS_SH)" B="$(B)" sh tests/run.sh $(TESTS)
+	@CC="$(CC)" TEST_RUNNER="$(TEST_RUNNER)" TEST_TIMEOUT="$(TEST_TIMEOUT)" TESTS_SH="$(TESTS_SH)" B="$(B)" sh tests/run.sh $(TESTS)
 
-test-build: $(TESTS) lib
+test-build: $(TESTS) $(if $(filter 0,$(TESTS_SH)),,lib)
 
 test-valgrind: check-cmocka
 	@$(MAKE) --no-print-directory $(TESTS:$(B)/tests/%=$(B)/vg-tests/%) lib

@@ -5,6 +5,7 @@
 # TEST_RUNNER="cmd args" runs each binary through cmd (qemu-user for cross
 # builds). TESTS_SH=0 leaves out the shell tests (cross and amalgamation runs:
 # they check the native build's library, not the code under test).
+# TEST_TIMEOUT=SECONDS stops a binary that runs longer (emulated runs).
 passed=0; failed=0; bad=""
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 for t in "$@"; do
@@ -13,7 +14,7 @@ for t in "$@"; do
             "$t" >"$log" 2>&1; rc=$?
     else
         # shellcheck disable=SC2086 # TEST_RUNNER is a command with arguments
-        ${TEST_RUNNER:-} "$t" >"$log" 2>&1; rc=$?
+        ${TEST_TIMEOUT:+timeout -k 10 "$TEST_TIMEOUT"} ${TEST_RUNNER:-} "$t" >"$log" 2>&1; rc=$?
     fi
     cat "$log"
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
