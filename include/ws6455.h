@@ -14,9 +14,12 @@
  *  - No ssize_t in the API; lengths are size_t, wire lengths uint64_t.
  *  - Structs marked "caller-owned" may live on the stack and need no free.
  *
- * ABI policy (see docs/abi.md): the SONAME major (libws6455.so.0) changes
- * only when an exported function's signature or a public struct's layout
- * changes incompatibly. Error code numbers never change once released.
+ * ABI policy (see docs/abi.md): while the version is 0.x, every MINOR may
+ * change the API and ABI and gets its own SONAME, libws6455.so.0.MINOR
+ * (libws6455.so.0.1 for 0.1.x); a PATCH release never changes them. From
+ * 1.0 on the SONAME is libws6455.so.MAJOR and changes only with an
+ * incompatible release. Exported symbols carry the version node
+ * WS6455_MAJOR.MINOR. Error code numbers never change once released.
  */
 #ifndef WS6455_H
 #define WS6455_H
