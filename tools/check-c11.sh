@@ -13,17 +13,17 @@ if [ $# = 0 ]; then
     command -v musl-gcc >/dev/null 2>&1 && set -- "$@" musl-gcc
     command -v arm-none-eabi-gcc >/dev/null 2>&1 && set -- "$@" "arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb"
 fi
-fail=0 n=0
+# One compile per (compiler, file), two at a time.
 for cc in "$@"; do
-    for f in src/*.c; do
-        n=$((n + 1))
-        # shellcheck disable=SC2086 # cc may carry flags
-        if ! out=$($cc -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -Isrc -c "$f" -o /dev/null 2>&1); then
-            echo "check-c11: FAIL $cc -std=c11 -pedantic -Werror -c $f"
-            echo "$out" | head -n 20
-            fail=1
-        fi
-    done
-done
-[ $fail = 0 ] && echo "check-c11: $(ls src/*.c | wc -l) sources x $# compilers ($*) compile alone as -std=c11 -pedantic -Werror"
-exit $fail
+    for f in src/*.c; do printf '%s\t%s\n' "$cc" "$f"; done
+done | xargs -P "${JOBS:-2}" -d '\n' -n 1 sh -c '
+    cc=${1%%	*} f=${1#*	}
+    # shellcheck disable=SC2086 # cc may carry flags
+    if ! out=$($cc -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -Isrc -c "$f" -o /dev/null 2>&1); then
+        echo "check-c11: FAIL $cc -std=c11 -pedantic -Werror -c $f"
+        echo "$out" | head -n 20
+        exit 1
+    fi' sh
+status=$?
+[ $status = 0 ] && echo "check-c11: $(ls src/*.c | wc -l) sources x $# compilers ($*) compile alone as -std=c11 -pedantic -Werror"
+[ $status = 0 ]

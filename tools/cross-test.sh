@@ -29,7 +29,16 @@ case $leg in
 m32)
     cc="${CC:-gcc} -m32"
     sh tools/ensure-debs.sh libc6-dev-i386 "lib32gcc-$gccmajor-dev"
-    printf 'int main(void){return 0;}\n' >"$B/.m32probe.c" 2>/dev/null || { mkdir -p "$B"; printf 'int main(void){return 0;}\n' >"$B/.m32probe.c"; }
+    # <asm/...> for -m32 comes with gcc-multilib (a symlink to the x86_64
+    # kernel headers, which serve both), and gcc-multilib conflicts with the
+    # cross compilers on Debian: make the same link privately.
+    mkdir -p "$B"
+    if ! printf '#include <asm/errno.h>\n' | $cc -E -x c - >/dev/null 2>&1; then
+        mkdir -p "$B/m32-include"
+        ln -sfn /usr/include/x86_64-linux-gnu/asm "$B/m32-include/asm"
+        cc="$cc -isystem $PWD/$B/m32-include"
+    fi
+    printf 'int main(void){return 0;}\n' >"$B/.m32probe.c"
     $cc "$B/.m32probe.c" -o "$B/.m32probe"
     if ! "$B/.m32probe" 2>/dev/null; then
         sh tools/ensure-debs.sh qemu-user
