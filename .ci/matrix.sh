@@ -20,7 +20,7 @@
 #
 #   bash .ci/matrix.sh [LEG...]     (default: all; WERROR=1 is passed to every leg)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 declare -A CMD=(
     [m32]="make test-m32"

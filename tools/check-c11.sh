@@ -7,7 +7,7 @@
 # feature macros than glibc does). Works for whatever src/*.c exist.
 #   sh tools/check-c11.sh [CC...]
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 if [ $# = 0 ]; then
     set -- gcc clang
     command -v musl-gcc >/dev/null 2>&1 && set -- "$@" musl-gcc

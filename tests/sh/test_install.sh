@@ -49,7 +49,7 @@ build_and_run() { # $1: root of the installed tree; pkg-config from its .pc
     # shellcheck disable=SC2086
     ${CC:-cc} -std=c11 -Wall -Werror "$tmp/prog.c" $flags -o "$tmp/prog_shared"
     [ "$(LD_LIBRARY_PATH="$1/lib" "$tmp/prog_shared")" = "$version" ]
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2046
     ${CC:-cc} -std=c11 -Wall -Werror "$tmp/prog.c" $(pkg-config --define-prefix --cflags ws6455) "$1/lib/libws6455.a" -o "$tmp/prog_static"
     [ "$("$tmp/prog_static")" = "$version" ]
 }
