@@ -451,7 +451,7 @@ t_proxy() {
 
     # Full client suites through each proxy, plain and TLS-terminated; the
     # clients' close codes must reach echo_server through the proxy.
-    local name url env_tls p
+    local name url p
     for p in "nginx ws://127.0.0.1:$ng/" "nginx wss://127.0.0.1:$ngs/" "haproxy ws://127.0.0.1:$ha/" "haproxy wss://127.0.0.1:$has/"; do
         name=${p%% *} url=${p#* }
         local n4001 n4002
