@@ -4,7 +4,7 @@
 # leg is one make target, runnable alone:
 #
 #   leg           command                              what it proves
-#   m32           make test-m32                        whole suite, gcc -m32, ASan + UBSan
+#   m32           make test-m32                        whole suite, gcc -m32, ASan + UBSan (qemu-i386: UBSan)
 #   s390x         make test-qemu ARCH=s390x            whole suite, big-endian, under qemu (UBSan)
 #   aarch64       make test-qemu ARCH=aarch64          whole suite, arm64, under qemu (ASan + UBSan)
 #   musl          make test-musl                       whole suite, musl libc, static
