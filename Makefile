@@ -1,27 +1,77 @@
-# ws6455 — plain GNU make. See README.md for the targets.
-#   make                 build/libws6455.a and build/libws6455.so (SONAME libws6455.so.0)
+# ws6455 — plain GNU make. See README.md ("Building") for every target and option.
+#   make                 build/libws6455.a and, on hosted targets, build/libws6455.so
+#                        (SONAME libws6455.so.0.MINOR while the version is 0.x)
+#   make static          build/libws6455.a only (non-PIC; never links a .so)
 #   make test            every test under ASan + UBSan (installs cmocka if missing and root)
-#   make CC=clang test   the same with clang
+#   make CC=clang test   the same with clang;  make test SAN=   without sanitizers
 #   make install PREFIX=/usr/local DESTDIR=   /   make uninstall
-#   make bench           benchmarks against wslay (never part of make test)
-#   make examples / make run / make interop / make fuzz FUZZ_SECONDS=N
+#   make amalgamation    dist/ws6455.c + dist/ws6455.h
+#   make docs            HTML reference in build/docs/html (fails on undocumented symbols)
+#   make bench / examples / run / interop / fuzz FUZZ_SECONDS=N
+#   portability and packaging checks: tools/checks.mk; CI matrix: .ci/matrix.sh
+#
+# Options (all may be set on the command line or in the environment):
+#   CC, AR, CPPFLAGS, CFLAGS, LDFLAGS  used by every compile and link, library,
+#                        tests, examples, fuzz and bench alike (packagers: pass
+#                        dpkg-buildflags' values; tools/check-hardening.sh checks it)
+#   WERROR=1             add -Werror (CI does)
+#   SAN=...              sanitizer flags of the test build (default ASan + UBSan;
+#                        SAN= builds and runs the tests without sanitizers)
+#   SHARED=0|1           build the shared library (default: 1 unless $(CC) targets
+#                        bare metal, e.g. arm-none-eabi-gcc, or a non-ELF system)
+#   NO_AUTO_INSTALL=1    make test never runs apt-get (packagers, unprivileged CI)
+#   WITH_ZLIB=1          build src/deflate.c and link -lz
+#   CMOCKA_DIR=DIR       use DIR/include/cmocka.h and DIR/lib/libcmocka.a
+#                        (cross builds; see tools/cmocka-build.sh)
+#   TEST_RUNNER="..."    prefix for running each test binary (qemu-s390x -L ...)
+#   TEST_TIMEOUT=SECONDS stop a test binary that runs longer (emulated runs)
+#   PREFIX LIBDIR INCLUDEDIR PKGCONFIGDIR CMAKEDIR DESTDIR   install paths
 
 CC      ?= cc
-AR      ?= ar
 PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+CMAKEDIR ?= $(LIBDIR)/cmake/ws6455
 DESTDIR ?=
 
 VERSION := $(shell sed -n 's/^\#define WS6455_VERSION "\(.*\)"/\1/p' include/ws6455.h)
-SOMAJOR := 0
+VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+VERSION_MINOR := $(word 2,$(subst ., ,$(VERSION)))
+# While MAJOR is 0 every MINOR may break the ABI, so it is part of the
+# SONAME (libuv 0.x did the same); from 1.0 on the SONAME is MAJOR alone.
+# docs/abi.md says why.
+SOVERSION := $(if $(filter 0,$(VERSION_MAJOR)),0.$(VERSION_MINOR),$(VERSION_MAJOR))
+SONAME := libws6455.so.$(SOVERSION)
 
-WARN    := -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+# Cross tools follow the compiler's prefix (arm-none-eabi-gcc -> arm-none-eabi-ar)
+# unless AR / SIZE are given.
+CC_NAME := $(notdir $(firstword $(CC)))
+TOOL_PREFIX := $(shell echo '$(CC_NAME)' | sed -n 's/^\(.*-\)\(gcc\|cc\|clang\)\(-[0-9.]*\)\{0,1\}$$/\1/p')
+tool = $(if $(TOOL_PREFIX),$(if $(shell command -v $(TOOL_PREFIX)$(1) 2>/dev/null),$(TOOL_PREFIX)$(1),$(1)),$(1))
+ifeq ($(origin AR),default)
+AR := $(call tool,ar)
+endif
+SIZE ?= $(call tool,size)
+
+# The shared library is an ELF one (SONAME, version script): built unless the
+# compiler targets bare metal or a non-ELF system. `make static` never
+# builds it whatever SHARED says.
+TARGET_TRIPLET := $(shell $(CC) -dumpmachine 2>/dev/null)
+SHARED ?= $(if $(findstring -none-,$(TARGET_TRIPLET))$(filter %-elf %-eabi %-eabihf,$(TARGET_TRIPLET))$(findstring mingw,$(TARGET_TRIPLET))$(findstring darwin,$(TARGET_TRIPLET)),0,1)
+
+CPPFLAGS ?=
 CFLAGS  ?= -O2 -g
-LIB_CFLAGS := $(WARN) $(CFLAGS) -D_DEFAULT_SOURCE -fPIC -fvisibility=hidden -DWS6455_BUILDING -Iinclude -Isrc
-SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-TEST_CFLAGS := $(WARN) -O1 -g -D_DEFAULT_SOURCE $(SAN) -DWS6455_BUILDING -Iinclude -Isrc
+LDFLAGS ?=
+WERROR  ?=
+SAN     ?= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           $(if $(filter 1 yes,$(WERROR)),-Werror)
+# Every source defines the feature-test macros it needs (tools/check-c11.sh
+# proves each one compiles alone with -std=c11 -pedantic): none come from here.
+LIB_CPPFLAGS := -DWS6455_BUILDING -Iinclude -Isrc
+LIB_CFLAGS = $(WARN) $(CPPFLAGS) $(LIB_CPPFLAGS) $(CFLAGS) -fvisibility=hidden
+TEST_CFLAGS = $(WARN) $(CPPFLAGS) $(LIB_CPPFLAGS) $(CFLAGS) $(SAN)
 
 # Sources that need an optional library; without it they are left out, and
 # so is the test named after each (tests/test_<file>.c).
@@ -38,72 +88,136 @@ LIB_CFLAGS += $(FEATURES)
 TEST_CFLAGS += $(FEATURES)
 LIB_SRC := $(filter-out $(SKIPPED_SRC),$(wildcard src/*.c))
 B := build
-OBJ      := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
+OBJ_STATIC := $(LIB_SRC:src/%.c=$(B)/obj-static/%.o)
+OBJ_SHARED := $(LIB_SRC:src/%.c=$(B)/obj/%.o)
 TEST_OBJ := $(LIB_SRC:src/%.c=$(B)/test-obj/%.o)
-TESTS    := $(patsubst tests/%.c,$(B)/tests/%,\
-              $(filter-out $(SKIPPED_SRC:src/%=tests/test_%),$(wildcard tests/test_*.c)))
+# TEST_NAMES="test_frame test_recv" runs a subset. The test of a source the
+# build leaves out (SKIPPED_SRC) is left out too.
+TEST_NAMES ?= $(patsubst tests/%.c,%,\
+                $(filter-out $(SKIPPED_SRC:src/%=tests/test_%),$(wildcard tests/test_*.c)))
+TESTS    := $(TEST_NAMES:%=$(B)/tests/%)
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 HDRS := include/ws6455.h $(wildcard src/*.h)
+
+ifdef CMOCKA_DIR
+CMOCKA_CFLAGS := -isystem $(CMOCKA_DIR)/include
+CMOCKA_LIBS := $(CMOCKA_DIR)/lib/libcmocka.a
+else
+CMOCKA_CFLAGS :=
+CMOCKA_LIBS := -lcmocka
+endif
+
+# make test-amalgamation links the tests against dist/ws6455.c compiled as
+# one object instead of the separate library objects.
+ifeq ($(AMALGAMATION),1)
+TEST_LIB := $(B)/test-obj/ws6455-amalgamation.o
+TEST_INC := -Idist
+else
+TEST_LIB := $(TEST_OBJ)
+TEST_INC :=
+endif
 
 # Objects remember the compiler and flags that built them: switching
 # (make CC=clang after a gcc build) rebuilds instead of mixing toolchains.
 TOOLCHAIN := $(B)/.toolchain
-TOOLCHAIN_ID := $(CC) $(CFLAGS) $(WITH_ZLIB)
+TOOLCHAIN_ID := $(CC) | $(CPPFLAGS) | $(CFLAGS) | $(LDFLAGS) | $(SAN) | $(WERROR) | $(WITH_ZLIB) | $(CMOCKA_DIR)
 $(shell mkdir -p $(B) && { [ "$$(cat $(TOOLCHAIN) 2>/dev/null)" = "$(TOOLCHAIN_ID)" ] || echo "$(TOOLCHAIN_ID)" > $(TOOLCHAIN); })
 HDRS += $(TOOLCHAIN)
 
-.PHONY: all lib test check-cmocka install uninstall clean bench examples run interop fuzz fuzz-afl test-valgrind format
+.PHONY: all lib static shared test test-build check-cmocka install uninstall clean bench examples \
+        run interop fuzz fuzz-afl test-valgrind format
+
+ifeq ($(SHARED),1)
+LIB_TARGETS := $(B)/libws6455.a $(B)/libws6455.so
+else
+LIB_TARGETS := $(B)/libws6455.a
+endif
 
 all: lib
-lib: $(B)/libws6455.a $(B)/libws6455.so $(B)/ws6455.pc
+lib: $(LIB_TARGETS) $(B)/ws6455.pc $(B)/cmake/ws6455-config.cmake $(B)/cmake/ws6455-config-version.cmake
+static: $(B)/libws6455.a
+shared: $(B)/libws6455.so
 
-$(B)/obj/%.o: src/%.c $(HDRS)
+# Static library: plain (non-PIC) objects, the compiler's default code model.
+$(B)/obj-static/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -c $< -o $@
 
-$(B)/libws6455.a: $(OBJ)
+# Shared library: the same sources compiled -fPIC.
+$(B)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -fPIC -c $< -o $@
+
+$(B)/libws6455.a: $(OBJ_STATIC)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/libws6455.so.$(VERSION): $(OBJ)
-	$(CC) -shared -Wl,-soname,libws6455.so.$(SOMAJOR) -Wl,-z,defs -o $@ $^ $(LIB_LDLIBS)
+# Exported symbols carry the version node WS6455_<SOVERSION>; the script is
+# generated from the WS6455_API declarations in the header (docs/abi.md).
+$(B)/ws6455.map: include/ws6455.h tools/symbols.sh tools/version-script.sh
+	@mkdir -p $(@D)
+	sh tools/version-script.sh $(SOVERSION) > $@
+
+$(B)/libws6455.so.$(VERSION): $(OBJ_SHARED) $(B)/ws6455.map
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script,$(B)/ws6455.map \
+	    -Wl,-z,defs -o $@ $(OBJ_SHARED) $(LIB_LDLIBS)
 
 $(B)/libws6455.so: $(B)/libws6455.so.$(VERSION)
-	ln -sf libws6455.so.$(VERSION) $(B)/libws6455.so.$(SOMAJOR)
+	ln -sf libws6455.so.$(VERSION) $(B)/$(SONAME)
 	ln -sf libws6455.so.$(VERSION) $@
 
-# The .pc names install paths, so it is written again on every build and
-# install with the PREFIX of that command.
-PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(LIB_LDLIBS)|' ws6455.pc.in
-.PHONY: $(B)/ws6455.pc
+# ---- pkg-config and CMake package files. They name install paths, so they
+# are written again on every build and install with that command's paths.
+# Paths under PREFIX are written relative to it (${prefix}/lib), so an
+# installed tree can be moved (pkg-config --define-prefix, CMake's package
+# location).
+rel_to_prefix = $(if $(filter $(PREFIX)/%,$(1)),$(patsubst $(PREFIX)/%,$${prefix}/%,$(1)),$(1))
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call rel_to_prefix,$(LIBDIR))|' \
+	    -e 's|@INCLUDEDIR@|$(call rel_to_prefix,$(INCLUDEDIR))|' \
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@LIBS_PRIVATE@|$(LIB_LDLIBS)|' -e '/^Libs.private: *$$/d' ws6455.pc.in
+CMAKE_GEN = sh tools/cmake-config.sh "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)" "$(CMAKEDIR)" \
+	    "$(VERSION)" "$(SONAME)" "$(WITH_ZLIB)" "$(shell $(CC) $(CFLAGS) -dM -E -x c /dev/null 2>/dev/null | sed -n 's/^\#define __SIZEOF_POINTER__ //p')"
+.PHONY: $(B)/ws6455.pc $(B)/cmake/ws6455-config.cmake $(B)/cmake/ws6455-config-version.cmake
 $(B)/ws6455.pc: ws6455.pc.in
 	@mkdir -p $(@D)
 	@$(PC_SED) > $@
+$(B)/cmake/ws6455-config.cmake $(B)/cmake/ws6455-config-version.cmake: tools/cmake-config.sh
+	@mkdir -p $(@D)
+	@$(CMAKE_GEN) $(B)/cmake
 
 # ---- tests: library objects rebuilt with sanitizers, one binary per test file
 $(B)/test-obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 
-$(B)/tests/%: tests/%.c $(TEST_OBJ) $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(HDRS)
+$(B)/test-obj/ws6455-amalgamation.o: dist/ws6455.c dist/ws6455.h
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -Itests/support $< $(TEST_SUPPORT) $(TEST_OBJ) -o $@ -lcmocka $(LIB_LDLIBS)
+	$(CC) $(TEST_CFLAGS) -c dist/ws6455.c -o $@
+
+$(B)/tests/%: tests/%.c $(TEST_LIB) $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_INC) $(TEST_CFLAGS) $(CMOCKA_CFLAGS) -Itests/support $< $(TEST_SUPPORT) $(TEST_LIB) \
+	    $(LDFLAGS) -o $@ $(CMOCKA_LIBS) $(LIB_LDLIBS)
 
 # The objects are intermediate to the pattern rules above; keep them so a
 # second make test relinks instead of recompiling the library.
-.SECONDARY: $(OBJ) $(TEST_OBJ)
+.SECONDARY: $(OBJ_STATIC) $(OBJ_SHARED) $(TEST_OBJ)
 
+# cmocka: found, or installed with apt-get when missing and root (the
+# two-command set-up), unless NO_AUTO_INSTALL=1 or CMOCKA_DIR is given.
 check-cmocka:
-	@CC="$(CC)" sh tests/ensure-package.sh cmocka libcmocka-dev -lcmocka \
+ifndef CMOCKA_DIR
+	@CC="$(CC)" NO_AUTO_INSTALL="$(NO_AUTO_INSTALL)" sh tests/ensure-package.sh cmocka libcmocka-dev -lcmocka \
 	    '#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <setjmp.h>\n#include <cmocka.h>\nint main(void){return 0;}'
+endif
 
+# TESTS_SH=0 leaves out the shell tests of tests/sh/ (they check the native
+# build's library and install, not the code under a cross toolchain).
 test: check-cmocka
 	@$(MAKE) --no-print-directory test-build
-	@CC="$(CC)" sh tests/run.sh $(TESTS)
+	@CC="$(CC)" TEST_RUNNER="$(TEST_RUNNER)" TEST_TIMEOUT="$(TEST_TIMEOUT)" TESTS_SH="$(TESTS_SH)" B="$(B)" sh tests/run.sh $(TESTS)
 
-.PHONY: test-build
-test-build: $(TESTS) lib
+test-build: $(TESTS) $(if $(filter 0,$(TESTS_SH)),,lib)
 
 test-valgrind: check-cmocka
 	@$(MAKE) --no-print-directory $(TESTS:$(B)/tests/%=$(B)/vg-tests/%) lib
@@ -111,22 +225,28 @@ test-valgrind: check-cmocka
 
 $(B)/vg-tests/%: tests/%.c $(LIB_SRC) $(TEST_SUPPORT) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(FEATURES) -O1 -g -D_DEFAULT_SOURCE -DWS6455_BUILDING -Iinclude -Isrc -Itests/support $< $(TEST_SUPPORT) $(LIB_SRC) -o $@ -lcmocka $(LIB_LDLIBS)
+	$(CC) $(WARN) $(CPPFLAGS) $(LIB_CPPFLAGS) $(FEATURES) $(CFLAGS) $(CMOCKA_CFLAGS) -Itests/support $< \
+	    $(TEST_SUPPORT) $(LIB_SRC) $(LDFLAGS) -o $@ $(CMOCKA_LIBS) $(LIB_LDLIBS)
 
 # ---- install
 install: lib
-	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(CMAKEDIR)
 	install -m 644 include/ws6455.h $(DESTDIR)$(INCLUDEDIR)/ws6455.h
 	install -m 644 $(B)/libws6455.a $(DESTDIR)$(LIBDIR)/libws6455.a
+ifeq ($(SHARED),1)
 	install -m 755 $(B)/libws6455.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libws6455.so.$(VERSION)
-	ln -sf libws6455.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libws6455.so.$(SOMAJOR)
+	ln -sf libws6455.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf libws6455.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libws6455.so
+endif
 	$(PC_SED) > $(DESTDIR)$(PKGCONFIGDIR)/ws6455.pc
+	$(CMAKE_GEN) $(DESTDIR)$(CMAKEDIR)
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/ws6455.h $(DESTDIR)$(LIBDIR)/libws6455.a \
-	      $(DESTDIR)$(LIBDIR)/libws6455.so $(DESTDIR)$(LIBDIR)/libws6455.so.$(SOMAJOR) \
-	      $(DESTDIR)$(LIBDIR)/libws6455.so.$(VERSION) $(DESTDIR)$(PKGCONFIGDIR)/ws6455.pc
+	      $(DESTDIR)$(LIBDIR)/libws6455.so $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	      $(DESTDIR)$(LIBDIR)/libws6455.so.$(VERSION) $(DESTDIR)$(PKGCONFIGDIR)/ws6455.pc \
+	      $(DESTDIR)$(CMAKEDIR)/ws6455-config.cmake $(DESTDIR)$(CMAKEDIR)/ws6455-config-version.cmake
+	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
 
 # Every 4-byte sequence (2^32) through the UTF-8 validator against an
 # independent reference, through every variant the machine can run:
@@ -134,16 +254,17 @@ uninstall:
 .PHONY: test-exhaustive
 test-exhaustive:
 	@mkdir -p $(B)
-	$(CC) -std=c11 -O2 -pthread -Iinclude -Isrc -Itests/support tests/exhaustive_utf8.c \
-	    src/utf8.c src/utf8_x86.c src/utf8_neon.c -o $(B)/exhaustive_utf8
+	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -O2 -pthread -Iinclude -Isrc -Itests/support \
+	    tests/exhaustive_utf8.c src/utf8.c src/utf8_x86.c src/utf8_neon.c $(LDFLAGS) -o $(B)/exhaustive_utf8
 	$(B)/exhaustive_utf8
 
 -include bench/bench.mk
 -include examples/examples.mk
 -include fuzz/fuzz.mk
+-include tools/checks.mk
 
 format:
 	clang-format -i include/*.h src/*.c src/*.h tests/*.c
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) dist

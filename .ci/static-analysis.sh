@@ -26,7 +26,7 @@ echo "== clang-tidy"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 if ! printf '%s\n' src/*.c | xargs -P 2 -I{} sh -c \
-        'clang-tidy --quiet "{}" -- -std=c11 -Iinclude -Isrc -D_DEFAULT_SOURCE -DWS6455_BUILDING 2>/dev/null' \
+        'clang-tidy --quiet "{}" -- -std=c11 -Iinclude -Isrc -DWS6455_BUILDING 2>/dev/null' \
         >"$log"; then
     status=1
 fi

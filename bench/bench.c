@@ -24,6 +24,8 @@
  * timed; every timed run checks the message count, payload byte total and
  * opcodes, and the program stops with a FAIL line at the first mismatch.
  */
+/* clock_gettime(CLOCK_MONOTONIC): POSIX.1-2008, not C11. */
+#define _POSIX_C_SOURCE 200809L
 #include "ws6455.h"
 #include "utf8_impl.h" /* --utf8: the validator's variants (internal) */
 

@@ -8,8 +8,8 @@
 #                     Redis layer against a redis-server it starts (when installed)
 #   make chat-bench   server CPU per chat message with 10 and 10,000 idle connections
 
-EX_CFLAGS := -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes \
-             -Wmissing-prototypes $(CFLAGS) -Iinclude
+# The Makefile's WARN (-Werror with WERROR=1), then the packager's flags.
+EX_CFLAGS = $(WARN) $(CPPFLAGS) $(CFLAGS) -Iinclude
 EX_LIB := $(B)/libws6455.a
 EX_BIN := $(B)/examples
 EXAMPLES := $(EX_BIN)/echo_server $(EX_BIN)/ws_client $(EX_BIN)/chat_server
@@ -81,15 +81,15 @@ EX_ECHO := examples/echo_common.c examples/echo_common.h $(EX_NET)
 $(EX_BIN)/echo_server: examples/echo_server.c examples/echo_uring.c examples/echo_uring.h \
 		$(EX_ECHO) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) $(URING_CFLAGS) -pthread $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(URING_LIBS)
+	$(CC) $(EX_CFLAGS) $(URING_CFLAGS) -pthread $(EX_SRCS) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(URING_LIBS)
 
 $(EX_BIN)/uv_echo: examples/uv_echo.c $(EX_ECHO) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) $(LIBUV_CFLAGS) $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(LIBUV_LIBS)
+	$(CC) $(EX_CFLAGS) $(LIBUV_CFLAGS) $(EX_SRCS) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(LIBUV_LIBS)
 
 $(EX_BIN)/ws_client: examples/ws_client.c $(EX_CLIENT) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
+	$(CC) $(EX_CFLAGS) $(EX_SRCS) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
 
 # chat_server: the program (chat_server, chat_http, chat_ws) on the modules
 # (CHAT_CORE), plus the Redis layer when hiredis is there.
@@ -100,20 +100,20 @@ CHAT_PROG_CFLAGS := -DCHAT_WITH_REDIS
 endif
 $(EX_BIN)/chat_server: $(CHAT_PROG) $(CHAT_CORE) $(CHAT_HDRS) $(EX_NET) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) $(CHAT_PROG_CFLAGS) $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(HIREDIS_LIBS)
+	$(CC) $(EX_CFLAGS) $(CHAT_PROG_CFLAGS) $(EX_SRCS) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(HIREDIS_LIBS)
 
 $(EX_BIN)/wss_client: examples/wss_client.c $(EX_CLIENT) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) $(OPENSSL_CFLAGS) $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(OPENSSL_LIBS)
+	$(CC) $(EX_CFLAGS) $(OPENSSL_CFLAGS) $(EX_SRCS) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(OPENSSL_LIBS)
 
 $(INTEROP_BIN)/%: tests/interop/%.c $(EX_NET) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) -Iexamples $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
+	$(CC) $(EX_CFLAGS) -Iexamples $(EX_SRCS) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
 
 # The attack tool runs its floods in threads.
 $(INTEROP_BIN)/attack: tests/interop/attack.c $(EX_NET) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(EX_CFLAGS) -Iexamples -pthread $(EX_SRCS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
+	$(CC) $(EX_CFLAGS) -Iexamples -pthread $(EX_SRCS) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS)
 
 RUN_ARGS ?=
 run: $(EX_BIN)/echo_server
@@ -130,11 +130,12 @@ CHAT_TEST_CFLAGS := $(EX_CFLAGS) -O1 -g $(SAN) -Iexamples
 
 $(CHAT_TEST_BIN)/test_chat_%: tests/interop/chat/test_chat_%.c $(CHAT_CORE) $(CHAT_HDRS) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CHAT_TEST_CFLAGS) $< $(CHAT_CORE) -o $@ $(EX_LIB) -lcmocka
+	$(CC) $(CHAT_TEST_CFLAGS) $< $(CHAT_CORE) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS) -lcmocka
 
 $(CHAT_TEST_BIN)/test_chat_cluster: tests/interop/chat/test_chat_cluster.c $(CHAT_CORE) $(CHAT_REDIS) $(CHAT_HDRS) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CHAT_TEST_CFLAGS) $< $(CHAT_CORE) $(CHAT_REDIS) -o $@ $(EX_LIB) $(HIREDIS_LIBS)
+	$(CC) $(CHAT_TEST_CFLAGS) $< $(CHAT_CORE) $(CHAT_REDIS) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS) \
+	    $(HIREDIS_LIBS)
 
 .PHONY: chat-test chat-bench
 chat-bench: $(EX_BIN)/chat_server $(INTEROP_BIN)/chat_load

@@ -18,9 +18,12 @@
  *    pointer may be NULL when its length is 0.
  *  - Which calls may be made from inside callbacks: see ws6455_callbacks.
  *
- * ABI policy (see docs/abi.md): the SONAME major (libws6455.so.0) changes
- * only when an exported function's signature or a public struct's layout
- * changes incompatibly. Error code numbers never change once released.
+ * ABI policy (see docs/abi.md): while the version is 0.x, every MINOR may
+ * change the API and ABI and gets its own SONAME, libws6455.so.0.MINOR
+ * (libws6455.so.0.1 for 0.1.x); a PATCH release never changes them. From
+ * 1.0 on the SONAME is libws6455.so.MAJOR and changes only with an
+ * incompatible release. Exported symbols carry the version node
+ * WS6455_MAJOR.MINOR. Error code numbers never change once released.
  */
 #ifndef WS6455_H
 #define WS6455_H
@@ -32,7 +35,7 @@
 extern "C" {
 #endif
 
-/* WS6455_API marks the exported symbols; everything else is hidden. */
+/** WS6455_API marks the exported symbols; everything else is hidden. */
 #if defined(WS6455_BUILDING) && defined(__GNUC__)
 #define WS6455_API __attribute__((visibility("default")))
 #else
@@ -56,7 +59,7 @@ WS6455_API const char *ws6455_version(void);
 /* Errors                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/*
+/**
  * The single list every error code, name and message is generated from.
  * Columns: NAME, number (negative, stable), close code the error causes when
  * a peer commits it (0 when it is a local or caller error), message.
@@ -159,10 +162,10 @@ WS6455_API int ws6455_error_close_code(int err);
  * `resize` follows realloc's contract; `release` must accept NULL.
  */
 typedef struct ws6455_allocator {
-    void *(*alloc)(size_t size, void *user);
-    void *(*resize)(void *ptr, size_t size, void *user);
-    void (*release)(void *ptr, void *user);
-    void *user;
+    void *(*alloc)(size_t size, void *user);             /**< like malloc */
+    void *(*resize)(void *ptr, size_t size, void *user); /**< like realloc */
+    void (*release)(void *ptr, void *user);              /**< like free */
+    void *user;                                          /**< passed to the three */
 } ws6455_allocator;
 
 /* ------------------------------------------------------------------------ */
@@ -171,10 +174,10 @@ typedef struct ws6455_allocator {
 
 /** SHA-1 context. Caller-owned; may live on the stack. Fields are private. */
 typedef struct ws6455_sha1 {
-    uint32_t h[5];
-    uint64_t total_len;
-    uint8_t block[64];
-    size_t block_len;
+    uint32_t h[5];      /**< private */
+    uint64_t total_len; /**< private */
+    uint8_t block[64];  /**< private */
+    size_t block_len;   /**< private */
 } ws6455_sha1;
 
 /** Starts a new digest. */
@@ -240,7 +243,7 @@ WS6455_API int ws6455_accept_key(const char *key, size_t key_len, char out[29]);
  * at a time. Fields are private.
  */
 typedef struct ws6455_utf8 {
-    uint32_t state;
+    uint32_t state; /**< private */
 } ws6455_utf8;
 
 /** Resets the validator to the start of a new text. */
@@ -287,8 +290,8 @@ enum ws6455_role { WS6455_ROLE_SERVER = 0, WS6455_ROLE_CLIENT = 1 };
 
 /** RSV bits as they appear in the first header byte. */
 #define WS6455_RSV1 0x40u
-#define WS6455_RSV2 0x20u
-#define WS6455_RSV3 0x10u
+#define WS6455_RSV2 0x20u /**< RSV2 bit */
+#define WS6455_RSV3 0x10u /**< RSV3 bit */
 
 /** Longest possible frame header: 2 + 8 (64-bit length) + 4 (mask key). */
 #define WS6455_MAX_HEADER_SIZE 14
@@ -318,12 +321,12 @@ enum ws6455_frame_flags {
  * whatever bytes are available. Fields are private.
  */
 typedef struct ws6455_frame_decoder {
-    uint8_t buf[WS6455_MAX_HEADER_SIZE];
-    uint8_t have;        /* header bytes gathered so far */
-    uint8_t need;        /* header bytes needed in total, once known */
-    uint8_t role;        /* enum ws6455_role of the receiving side */
-    uint8_t allowed_rsv; /* RSV bits a negotiated extension permits */
-    uint32_t flags;      /* enum ws6455_frame_flags */
+    uint8_t buf[WS6455_MAX_HEADER_SIZE]; /**< private: header bytes of a split header */
+    uint8_t have;        /**< private: header bytes gathered so far */
+    uint8_t need;        /**< private: header bytes needed in total, once known */
+    uint8_t role;        /**< private: enum ws6455_role of the receiving side */
+    uint8_t allowed_rsv; /**< private: RSV bits a negotiated extension permits */
+    uint32_t flags;      /**< private: enum ws6455_frame_flags */
 } ws6455_frame_decoder;
 
 /**
@@ -413,10 +416,10 @@ WS6455_API int ws6455_frame_decode_unmask(uint8_t *buf, size_t n, int role, unsi
 
 /** An HTTP header as two byte strings (not NUL-terminated). */
 typedef struct ws6455_header {
-    const char *name;
-    size_t name_len;
-    const char *value;
-    size_t value_len;
+    const char *name;  /**< header name */
+    size_t name_len;   /**< its length */
+    const char *value; /**< header value */
+    size_t value_len;  /**< its length */
 } ws6455_header;
 
 /**
@@ -467,7 +470,7 @@ typedef struct ws6455_handshake_reply {
     /** Extra response headers, e.g. Set-Cookie. Names and values must not
      *  contain CR, LF or NUL (refused with WS6455_ERR_INVALID_ARGUMENT). */
     const ws6455_header *headers;
-    size_t header_count;
+    size_t header_count; /**< number of entries in headers */
     /** Text body of a rejection; NULL for a default naming the status. */
     const char *body;
     /** The Sec-WebSocket-Extensions value the library will answer with:
@@ -493,8 +496,9 @@ WS6455_API int ws6455_response_status(const ws6455_response *r);
  *  NULL when absent. */
 WS6455_API const char *ws6455_response_header(const ws6455_response *r, const char *name,
                                               size_t *len);
-/** Number of header lines, and the i-th one (see ws6455_request_header_at). */
+/** Number of header lines. */
 WS6455_API size_t ws6455_response_header_count(const ws6455_response *r);
+/** The i-th header line (see ws6455_request_header_at). */
 WS6455_API int ws6455_response_header_at(const ws6455_response *r, size_t i, ws6455_header *out);
 
 /** A parsed ws:// or wss:// URL. Pointers point into the parsed string,
@@ -504,12 +508,12 @@ WS6455_API int ws6455_response_header_at(const ws6455_response *r, size_t i, ws6
 typedef struct ws6455_url {
     int secure;         /**< 1 for wss:// */
     const char *host;   /**< host name, IPv4 literal, or IPv6 literal without brackets */
-    size_t host_len;
+    size_t host_len;    /**< length of host */
     int host_is_ipv6;   /**< 1 when the host was a bracketed IPv6 literal */
     uint16_t port;      /**< explicit port, or 80 (ws) / 443 (wss) */
     int port_explicit;  /**< 1 when the URL named the port */
     const char *target; /**< path and query, e.g. "/chat?x=1" */
-    size_t target_len;
+    size_t target_len;  /**< length of target */
 } ws6455_url;
 
 /**
@@ -599,15 +603,15 @@ enum ws6455_config_flags {
 
 /** Documented defaults (ws6455_config_init). */
 #define WS6455_DEFAULT_MAX_FRAME_SIZE ((size_t)16 << 20)     /* 16 MiB */
-#define WS6455_DEFAULT_MAX_MESSAGE_SIZE ((size_t)16 << 20)   /* 16 MiB */
-#define WS6455_DEFAULT_MAX_OUTPUT_BUFFER ((size_t)16 << 20)  /* 16 MiB */
-#define WS6455_DEFAULT_MAX_HANDSHAKE_SIZE ((size_t)8192)     /* 8 KiB */
-#define WS6455_DEFAULT_MAX_HANDSHAKE_HEADERS ((size_t)64)
-#define WS6455_DEFAULT_MAX_HANDSHAKE_LINE ((size_t)8192)
-#define WS6455_DEFAULT_READ_BUFFER_SIZE ((size_t)16384)      /* callback I/O */
-#define WS6455_DEFAULT_READ_BUDGET ((size_t)65536)           /* callback I/O */
-#define WS6455_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000u
-#define WS6455_DEFAULT_CLOSE_TIMEOUT_MS 5000u
+#define WS6455_DEFAULT_MAX_MESSAGE_SIZE ((size_t)16 << 20)   /**< 16 MiB */
+#define WS6455_DEFAULT_MAX_OUTPUT_BUFFER ((size_t)16 << 20)  /**< 16 MiB */
+#define WS6455_DEFAULT_MAX_HANDSHAKE_SIZE ((size_t)8192)     /**< 8 KiB */
+#define WS6455_DEFAULT_MAX_HANDSHAKE_HEADERS ((size_t)64)    /**< header lines */
+#define WS6455_DEFAULT_MAX_HANDSHAKE_LINE ((size_t)8192)     /**< bytes per line */
+#define WS6455_DEFAULT_READ_BUFFER_SIZE ((size_t)16384)      /**< callback I/O */
+#define WS6455_DEFAULT_READ_BUDGET ((size_t)65536)           /**< callback I/O, per call */
+#define WS6455_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000u           /**< 10 s */
+#define WS6455_DEFAULT_CLOSE_TIMEOUT_MS 5000u                /**< 5 s */
 
 /**
  * permessage-deflate (RFC 7692), in ws6455_config.deflate. Used only when
@@ -694,15 +698,15 @@ typedef struct ws6455_config {
     /* Handshake. Server: the subprotocols supported, in order of
      * preference (used when there is no on_request callback, and as the
      * reply's default). Client: the subprotocols offered. */
-    const char *const *subprotocols;
-    size_t subprotocol_count;
+    const char *const *subprotocols; /**< subprotocol names (see above) */
+    size_t subprotocol_count;        /**< number of entries in subprotocols */
 
     /* Client role only. */
     const char *host;   /**< Host header, with ":port" when not the default */
     const char *target; /**< request target, e.g. "/chat?room=1"; default "/" */
     const char *origin; /**< Origin header, or NULL */
     const ws6455_header *headers; /**< extra request headers (cookies, auth) */
-    size_t header_count;
+    size_t header_count;          /**< number of entries in headers */
 
     /** Allocator hooks; NULL means libc. Copied. */
     const ws6455_allocator *allocator;
@@ -737,8 +741,8 @@ WS6455_API int ws6455_config_set_url(ws6455_config *cfg, const ws6455_url *url, 
                                      size_t target_cap);
 
 /** What read and write callbacks return instead of a byte count. */
-#define WS6455_IO_WOULD_BLOCK ((ptrdiff_t)-1)
-#define WS6455_IO_ERROR ((ptrdiff_t)-2)
+#define WS6455_IO_WOULD_BLOCK ((ptrdiff_t)-1) /**< nothing now; wait for readiness */
+#define WS6455_IO_ERROR ((ptrdiff_t)-2)       /**< the transport failed */
 
 /** A positive status: ws6455_conn_on_readable() stopped because its read
  *  budget was spent, and more input may be waiting. */

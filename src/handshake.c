@@ -12,6 +12,8 @@
  * Every rule of sections 4.1 and 4.2.1 is a named helper below. */
 #include "handshake.h"
 
+#include "ascii.h"
+
 #include <string.h>
 
 enum {
@@ -55,27 +57,12 @@ static int is_ows(char c)
     return c == ' ' || c == '\t';
 }
 
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
-
-static int is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static char ascii_lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-}
-
 static int ci_equal(const char *a, size_t an, const char *b, size_t bn)
 {
     if (an != bn)
         return 0;
     for (size_t i = 0; i < an; i++)
-        if (ascii_lower(a[i]) != ascii_lower(b[i]))
+        if (ws6455__ascii_lower(a[i]) != ws6455__ascii_lower(b[i]))
             return 0;
     return 1;
 }
@@ -350,7 +337,7 @@ static int join_repeated_fields(hs_head *h)
 /* "HTTP/" DIGIT "." DIGIT (RFC 7230 section 2.6; the name is case-sensitive). */
 static int parse_http_version(const char *s, size_t n, int *major, int *minor)
 {
-    if (n != 8 || memcmp(s, "HTTP/", 5) != 0 || !is_digit(s[5]) || s[6] != '.' || !is_digit(s[7]))
+    if (n != 8 || memcmp(s, "HTTP/", 5) != 0 || !ws6455__is_digit(s[5]) || s[6] != '.' || !ws6455__is_digit(s[7]))
         return WS6455_ERR_HS_MALFORMED;
     *major = s[5] - '0';
     *minor = s[7] - '0';
@@ -389,9 +376,9 @@ static int check_target_syntax(const char *t, size_t n)
     if (t[0] == '/')
         return WS6455_OK;
     size_t i = 0;
-    if (!is_alpha(t[0]))
+    if (!ws6455__is_alpha(t[0]))
         return WS6455_ERR_HS_MALFORMED;
-    while (i < n && (is_alpha(t[i]) || is_digit(t[i]) || t[i] == '+' || t[i] == '-' || t[i] == '.'))
+    while (i < n && (ws6455__is_alpha(t[i]) || ws6455__is_digit(t[i]) || t[i] == '+' || t[i] == '-' || t[i] == '.'))
         i++;
     if (n - i >= 3 && memcmp(t + i, "://", 3) == 0)
         return WS6455_OK;
@@ -449,7 +436,7 @@ static int parse_status_line(hs_head *h, size_t start, size_t end)
         return rc;
     /* RFC 9110 15: a status code is three digits, 100..599. A first digit
      * of 0 would read "050" as 50 (fuzz finding F2). */
-    if (line[9] < '1' || line[9] > '5' || !is_digit(line[10]) || !is_digit(line[11]))
+    if (line[9] < '1' || line[9] > '5' || !ws6455__is_digit(line[10]) || !ws6455__is_digit(line[11]))
         return WS6455_ERR_HS_MALFORMED;
     if (n > 12 && line[12] != ' ')
         return WS6455_ERR_HS_MALFORMED;

@@ -5,36 +5,23 @@
  * parsed here ends up in a request line and a Host header. */
 #include "ws6455.h"
 
+#include "ascii.h"
+
 #include <string.h>
-
-static int is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int is_digit(char c)
-{
-    return c >= '0' && c <= '9';
-}
 
 static int is_hex(char c)
 {
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    return ws6455__is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 static int is_unreserved(char c)
 {
-    return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
+    return ws6455__is_alpha(c) || ws6455__is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 static int is_sub_delim(char c)
 {
     return c != 0 && strchr("!$&'()*+,;=", c) != NULL;
-}
-
-static char ascii_lower(char c)
-{
-    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
 /* Visible ASCII only: spaces, controls and non-ASCII bytes (an IRI that
@@ -54,8 +41,8 @@ static int parse_scheme(const char *s, size_t n, int *secure, size_t *after)
     if (!colon)
         return WS6455_ERR_URL_SCHEME;
     size_t len = (size_t)(colon - s);
-    if (len < 2 || len > 3 || ascii_lower(s[0]) != 'w' || ascii_lower(s[1]) != 's' ||
-        (len == 3 && ascii_lower(s[2]) != 's'))
+    if (len < 2 || len > 3 || ws6455__ascii_lower(s[0]) != 'w' || ws6455__ascii_lower(s[1]) != 's' ||
+        (len == 3 && ws6455__ascii_lower(s[2]) != 's'))
         return WS6455_ERR_URL_SCHEME;
     if (n - len < 3 || colon[1] != '/' || colon[2] != '/')
         return WS6455_ERR_URL_MALFORMED;
@@ -104,7 +91,7 @@ static int is_ipv4(const char *s, size_t n)
         }
         size_t start = i;
         unsigned v = 0;
-        while (i < n && is_digit(s[i]) && i - start < 3)
+        while (i < n && ws6455__is_digit(s[i]) && i - start < 3)
             v = v * 10 + (unsigned)(s[i++] - '0');
         if (i == start || v > 255 || (i - start > 1 && s[start] == '0'))
             return 0;
@@ -193,7 +180,7 @@ static int parse_port(const char *p, size_t n, ws6455_url *out)
         return WS6455_OK;
     unsigned long v = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!is_digit(p[i]))
+        if (!ws6455__is_digit(p[i]))
             return WS6455_ERR_URL_PORT;
         v = v * 10 + (unsigned long)(p[i] - '0');
         if (v > 65535)

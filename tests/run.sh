@@ -2,6 +2,10 @@
 # Runs every test binary given, then the shell tests in tests/sh/, and ends
 # with one summary line across all of them. Exit status 1 if anything failed.
 # VALGRIND=1 runs the binaries under valgrind with leak checking.
+# TEST_RUNNER="cmd args" runs each binary through cmd (qemu-user for cross
+# builds). TESTS_SH=0 leaves out the shell tests (cross and amalgamation runs:
+# they check the native build's library, not the code under test).
+# TEST_TIMEOUT=SECONDS stops a binary that runs longer (emulated runs).
 passed=0; failed=0; bad=""
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 for t in "$@"; do
@@ -9,7 +13,8 @@ for t in "$@"; do
         valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
             "$t" >"$log" 2>&1; rc=$?
     else
-        "$t" >"$log" 2>&1; rc=$?
+        # shellcheck disable=SC2086 # TEST_RUNNER is a command with arguments
+        ${TEST_TIMEOUT:+timeout -k 10 "$TEST_TIMEOUT"} ${TEST_RUNNER:-} "$t" >"$log" 2>&1; rc=$?
     fi
     cat "$log"
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
@@ -18,7 +23,7 @@ for t in "$@"; do
     if [ "$rc" -ne 0 ] && [ -z "$f" ]; then failed=$((failed + 1)); fi
     [ "$rc" -ne 0 ] && bad="$bad $(basename "$t")"
 done
-if [ -z "$VALGRIND" ]; then
+if [ -z "$VALGRIND" ] && [ "${TESTS_SH:-1}" != 0 ]; then
     for s in tests/sh/test_*.sh; do
         [ -f "$s" ] || continue
         if sh "$s" >"$log" 2>&1; then

@@ -5,12 +5,12 @@
 #   bash tests/interop/run.sh [SECTION...]
 #
 # Sections (default: all): handshake node python client shutdown chat redis
-# browser load tls autobahn attacks closeecho clientattacks uring uv. The
-# last five are the examples under attack (issue 10) and the other echo
+# browser load tls autobahn proxy attacks closeecho clientattacks uring uv.
+# The last five are the examples under attack (issue 10) and the other echo
 # servers (echo_server --io-uring, uv_echo; skipped with a reason when they
 # cannot run here). Each installs its peer if it is missing (Node
 # `ws` with npm into build/interop/node_modules; python3-websockets,
-# chromium and firefox-esr with apt-get when root), binds only 127.0.0.1 on
+# chromium, firefox-esr, nginx and haproxy with apt-get when root), binds only 127.0.0.1 on
 # free ports (servers are started with --port 0 and report their port), has
 # timeouts on everything, and kills what it started. A peer that cannot be
 # installed fails its section.
@@ -838,7 +838,132 @@ echo_suite() {
 t_uring() { echo_suite uring "echo_server --io-uring"; }
 t_uv() { echo_suite uv uv_echo; }
 
-ALL=(handshake node python client shutdown chat redis browser load tls autobahn attacks closeecho clientattacks uring uv)
+# ---- proxy: the examples behind nginx and HAProxy (docs/deploy.md). The
+# configurations are tests/interop/proxy/*.in with paths and free ports
+# filled in; both proxies run unprivileged-style from a temporary directory
+# (-p/-c, -f), in the foreground, killed at the end.
+
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+wait_port() { # PORT PID: until something accepts on 127.0.0.1:PORT (10 s)
+    for _ in $(seq 100); do
+        "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()' "$1" 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+t_proxy() {
+    command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx || { fail proxy "cannot install nginx"; return; }
+    command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || apt_install haproxy || { fail proxy "cannot install haproxy"; return; }
+    need_node_ws || { fail proxy "cannot install Node ws"; return; }
+    need_py_websockets || { fail proxy "cannot install python3-websockets"; return; }
+    command -v openssl >/dev/null || apt_install openssl || { fail proxy "no openssl"; return; }
+    local nginx haproxy d=$WORK/proxy
+    nginx=$(command -v nginx || echo /usr/sbin/nginx)
+    haproxy=$(command -v haproxy || echo /usr/sbin/haproxy)
+    mkdir -p "$d/tmp"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/key.pem" -out "$d/cert.pem" -days 2 \
+        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 || { fail proxy "openssl req"; return; }
+    cat "$d/cert.pem" "$d/key.pem" >"$d/haproxy.pem"
+
+    # Upstreams: echo_server pinging after 1 s of silence, one without
+    # keepalive, chat_server (Origin check).
+    start px_echo "$EX/echo_server" --port 0 --verbose --idle-timeout 1000 || { fail proxy "echo_server"; return; }
+    local echo_pid=$PID echo_port=$PORT
+    start px_echo_nokeep "$EX/echo_server" --port 0 --verbose || { fail proxy "echo_server"; return; }
+    local nokeep_port=$PORT
+    start px_chat "$EX/chat_server" --port 0 --verbose || { fail proxy "chat_server"; return; }
+    local chat_port=$PORT
+    local ng ngs ha has
+    ng=$(free_port); ngs=$(free_port); ha=$(free_port); has=$(free_port)
+    local user_line=""
+    as_root && user_line="user root root;"
+    sed -e "s|@DIR@|$d|g" -e "s|@USER_LINE@|$user_line|" -e "s|@NGINX_PORT@|$ng|" -e "s|@NGINX_TLS_PORT@|$ngs|" \
+        -e "s|@ECHO_PORT@|$echo_port|" -e "s|@ECHO_NOKEEP_PORT@|$nokeep_port|" -e "s|@CHAT_PORT@|$chat_port|" \
+        -e "s|@READ_TIMEOUT@|2s|g" -e "s|@CERT@|$d/cert.pem|" -e "s|@KEY@|$d/key.pem|" \
+        tests/interop/proxy/nginx.conf.in >"$d/nginx.conf"
+    sed -e "s|@HAPROXY_PORT@|$ha|" -e "s|@HAPROXY_TLS_PORT@|$has|" -e "s|@PEM@|$d/haproxy.pem|" \
+        -e "s|@ECHO_PORT@|$echo_port|" -e "s|@ECHO_NOKEEP_PORT@|$nokeep_port|" -e "s|@CHAT_PORT@|$chat_port|" \
+        -e "s|@TUNNEL_TIMEOUT@|2s|" tests/interop/proxy/haproxy.cfg.in >"$d/haproxy.cfg"
+    "$nginx" -p "$d/" -c "$d/nginx.conf" -g 'daemon off;' >"$WORK/nginx.log" 2>&1 &
+    local ngpid=$!
+    PIDS+=("$ngpid")
+    "$haproxy" -f "$d/haproxy.cfg" -db >"$WORK/haproxy.log" 2>&1 &
+    local hapid=$!
+    PIDS+=("$hapid")
+    if ! wait_port "$ng" "$ngpid" || ! wait_port "$ngs" "$ngpid"; then
+        cat "$WORK/nginx.log" "$d/nginx-error.log" 2>/dev/null; fail proxy "nginx did not start"; return
+    fi
+    if ! wait_port "$ha" "$hapid" || ! wait_port "$has" "$hapid"; then
+        cat "$WORK/haproxy.log"; fail proxy "haproxy did not start"; return
+    fi
+    echo "nginx 127.0.0.1:$ng (TLS $ngs), haproxy 127.0.0.1:$ha (TLS $has) -> echo_server :$echo_port, :$nokeep_port (no keepalive), chat_server :$chat_port"
+
+    # Full client suites through each proxy, plain and TLS-terminated; the
+    # clients' close codes must reach echo_server through the proxy.
+    local name url p
+    for p in "nginx ws://127.0.0.1:$ng/" "nginx wss://127.0.0.1:$ngs/" "haproxy ws://127.0.0.1:$ha/" "haproxy wss://127.0.0.1:$has/"; do
+        name=${p%% *} url=${p#* }
+        local n4001 n4002
+        n4001=$(grep -c 'code=4001 reason="client says bye"' "$WORK/px_echo.log")
+        n4002=$(grep -c 'code=4002 reason="python says bye"' "$WORK/px_echo.log")
+        if NODE_EXTRA_CA_CERTS="$d/cert.pem" timeout 120 node tests/interop/node_client_test.js "$url" >"$WORK/px_node.out" 2>&1 &&
+            [ "$(grep -c 'code=4001 reason="client says bye"' "$WORK/px_echo.log")" -gt "$n4001" ]; then
+            pass "node ws -> $name $url -> echo_server"
+        else
+            cat "$WORK/px_node.out"; fail "node ws -> $name $url -> echo_server"
+        fi
+        if SSL_CERT_FILE="$d/cert.pem" timeout 120 "$PY" tests/interop/py_client_test.py "$url" >"$WORK/px_py.out" 2>&1 &&
+            [ "$(grep -c 'code=4002 reason="python says bye"' "$WORK/px_echo.log")" -gt "$n4002" ]; then
+            pass "python websockets -> $name $url -> echo_server"
+        else
+            cat "$WORK/px_py.out"; fail "python websockets -> $name $url -> echo_server"
+        fi
+    done
+
+    # Timeouts: both proxies allow 2 s of silence. echo_server --idle-timeout
+    # 1000 pings after 1 s, so a silent client (that answers pings) survives
+    # 3 s; without keepalive the proxy drops it.
+    for p in "nginx ws://127.0.0.1:$ng" "haproxy ws://127.0.0.1:$ha"; do
+        name=${p%% *} url=${p#* }
+        if timeout 30 "$PY" tests/interop/proxy_check.py idle "$url/" 3 survives; then
+            pass "$name: keepalive pings keep an idle connection past the proxy timeout"
+        else
+            fail "$name: idle connection with keepalive"
+        fi
+        if timeout 30 "$PY" tests/interop/proxy_check.py idle "$url/no-keepalive/" 3 dropped; then
+            pass "$name: without keepalive the proxy drops an idle connection (so the timeouts matter)"
+        else
+            fail "$name: idle connection without keepalive"
+        fi
+    done
+
+    # chat_server's Origin check behind a proxy: the browser's Origin names
+    # the proxy; Host must too.
+    if timeout 30 "$PY" tests/interop/proxy_check.py origin "ws://127.0.0.1:$ng/chat" "http://127.0.0.1:$ng" accepted &&
+        timeout 30 "$PY" tests/interop/proxy_check.py origin "ws://127.0.0.1:$ng/chat" "http://evil.example" refused &&
+        SSL_CERT_FILE="$d/cert.pem" timeout 30 "$PY" tests/interop/proxy_check.py origin "wss://127.0.0.1:$ngs/chat" "https://127.0.0.1:$ngs" accepted; then
+        pass "nginx with proxy_set_header Host \$http_host: chat_server accepts its own Origin, refuses another"
+    else
+        fail "nginx: chat_server Origin check"
+    fi
+    if timeout 30 "$PY" tests/interop/proxy_check.py origin "ws://127.0.0.1:$ng/no-host/chat" "http://127.0.0.1:$ng" refused; then
+        pass "nginx without the Host header line: chat_server refuses the browser's own Origin (403)"
+    else
+        fail "nginx without Host: expected a refusal"
+    fi
+    if timeout 30 "$PY" tests/interop/proxy_check.py origin "ws://127.0.0.1:$ha/chat" "http://127.0.0.1:$ha" accepted; then
+        pass "haproxy: chat_server accepts the browser's Origin (Host passed through)"
+    else
+        fail "haproxy: chat_server Origin check"
+    fi
+    stop "$ngpid"; stop "$hapid"
+    stop "$echo_pid"
+}
+
+ALL=(handshake node python client shutdown chat redis browser load tls autobahn proxy attacks closeecho clientattacks uring uv)
 SECTIONS=("$@")
 [ ${#SECTIONS[@]} = 0 ] && SECTIONS=("${ALL[@]}")
 for s in "${SECTIONS[@]}"; do

@@ -1,3 +1,6 @@
+/* mmap(MAP_ANONYMOUS) and sysconf() for the guard pages: not in POSIX or C11. */
+#define _DEFAULT_SOURCE
+
 #include "testutil.h"
 
 #include <stdlib.h>
