@@ -47,9 +47,9 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 
 /** Library version as a string, "MAJOR.MINOR.PATCH". */
-#define WS6455_VERSION "0.1.0"
+#define WS6455_VERSION "0.2.0"
 /** Library version as a number: MAJOR * 10000 + MINOR * 100 + PATCH. */
-#define WS6455_VERSION_NUM 100
+#define WS6455_VERSION_NUM 200
 
 /** The version of the library actually linked (may differ from the header
  *  when linking the shared library). Never NULL. */
@@ -751,8 +751,8 @@ WS6455_API int ws6455_config_set_url(ws6455_config *cfg, const ws6455_url *url, 
 /** One piece of output for a gather write. Same members as POSIX
  *  `struct iovec` (copy them over; do not cast). */
 typedef struct ws6455_iovec {
-    const void *base;
-    size_t len;
+    const void *base; /**< first byte of the piece */
+    size_t len;       /**< bytes in the piece */
 } ws6455_iovec;
 
 /**
@@ -1039,14 +1039,14 @@ WS6455_API void *ws6455_conn_user(const ws6455_conn *c);
  */
 typedef struct ws6455_http_request {
     const char *method;  /**< e.g. "GET" */
-    size_t method_len;
+    size_t method_len;   /**< bytes of method */
     const char *target;  /**< e.g. "/chat?room=1" */
-    size_t target_len;
+    size_t target_len;   /**< bytes of target */
     const char *version; /**< the request line's HTTP-version, e.g. "HTTP/1.1" */
-    size_t version_len;
+    size_t version_len;  /**< bytes of version */
     const ws6455_header *headers; /**< header lines as received (values may
                                        carry surrounding whitespace) */
-    size_t header_count;
+    size_t header_count; /**< entries in headers */
 } ws6455_http_request;
 
 /**
@@ -1192,8 +1192,11 @@ WS6455_API ws6455_message *ws6455_message_wrap(const ws6455_allocator *a, int op
 /** Drops the caller's reference. NULL is fine. */
 WS6455_API void ws6455_message_free(ws6455_message *m);
 
-/** The message's opcode and payload (not the frame). */
+/** The message's opcode (WS6455_OP_TEXT or WS6455_OP_BINARY); 0 for NULL. */
 WS6455_API int ws6455_message_opcode(const ws6455_message *m);
+/** The message's payload (not the frame) and, in *len (if not NULL), its
+ *  length; NULL (and 0) for NULL or an empty wrapped message. Valid while
+ *  the caller holds its reference. */
 WS6455_API const uint8_t *ws6455_message_data(const ws6455_message *m, size_t *len);
 
 /**

@@ -4,6 +4,8 @@
  * response. libc only; see src/deflate.h for the decisions. */
 #include "deflate.h"
 
+#include "ascii.h"
+
 #include <string.h>
 
 static const char pmd_name[] = "permessage-deflate";
@@ -37,19 +39,6 @@ int ws6455__deflate_options_check(const ws6455__deflate_options *o)
  * Grammar (RFC 6455 9.1 over RFC 7230 tokens and quoted-strings)       *
  * ------------------------------------------------------------------ */
 
-static int is_ows(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/* tchar of RFC 7230 3.2.6. */
-static int is_tchar(unsigned char c)
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return 1;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* A cursor over one list element. */
 typedef struct cursor {
     const char *s;
@@ -58,7 +47,7 @@ typedef struct cursor {
 
 static void skip_ows(cursor *c)
 {
-    while (c->i < c->n && is_ows(c->s[c->i]))
+    while (c->i < c->n && ws6455__is_ows(c->s[c->i]))
         c->i++;
 }
 
@@ -67,7 +56,7 @@ static size_t read_token(cursor *c, const char **start)
 {
     *start = c->s + c->i;
     size_t k = c->i;
-    while (c->i < c->n && is_tchar((unsigned char)c->s[c->i]))
+    while (c->i < c->n && ws6455__is_tchar((unsigned char)c->s[c->i]))
         c->i++;
     return c->i - k;
 }
@@ -104,7 +93,7 @@ static int read_value(cursor *c, pvalue *v)
                     return 0;
                 ch = (unsigned char)c->s[c->i++];
             }
-            if (!is_tchar(ch))
+            if (!ws6455__is_tchar(ch))
                 return 0;
             value_put(v, (char)ch);
         }
@@ -238,9 +227,9 @@ static int next_element(const char *v, size_t n, size_t *pos, const char **e, si
         }
         size_t end = i;
         *pos = i + 1;
-        while (start < end && is_ows(v[start]))
+        while (start < end && ws6455__is_ows(v[start]))
             start++;
-        while (end > start && is_ows(v[end - 1]))
+        while (end > start && ws6455__is_ows(v[end - 1]))
             end--;
         if (end > start) {
             *e = v + start;
@@ -332,7 +321,7 @@ static unsigned ask_bits(unsigned bits)
 
 /* The server's answer to one valid offer: 1 with *p and *resp filled, 0
  * when these options cannot honour it. */
-static int server_answer(const ws6455__deflate_options *o, const ws6455__deflate_offer *off,
+static int answer_offer(const ws6455__deflate_options *o, const ws6455__deflate_offer *off,
                          ws6455__deflate_params *p, ws6455__deflate_offer *resp)
 {
     unsigned opt_client_bits = (unsigned)o->client_max_window_bits;
@@ -395,7 +384,7 @@ int ws6455__deflate_server_select(const ws6455__deflate_options *o, const char *
             continue; /* another extension, or an offer 7.1 says to decline */
         ws6455__deflate_params p;
         ws6455__deflate_offer answer;
-        if (!server_answer(o, &off, &p, &answer))
+        if (!answer_offer(o, &off, &p, &answer))
             continue;
         int rc = write_element(&answer, resp, resp_cap, resp_len);
         if (rc < 0)

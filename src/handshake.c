@@ -30,19 +30,12 @@ enum {
  * Character classes (RFC 7230 section 3.2.6)                           *
  * ------------------------------------------------------------------ */
 
-static int is_tchar(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return 1;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 static int is_token(const char *s, size_t n)
 {
     if (n == 0)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!is_tchar((unsigned char)s[i]))
+        if (!ws6455__is_tchar((unsigned char)s[i]))
             return 0;
     return 1;
 }
@@ -50,11 +43,6 @@ static int is_token(const char *s, size_t n)
 static int is_ctl(unsigned char c)
 {
     return c < 0x20 || c == 0x7f;
-}
-
-static int is_ows(char c)
-{
-    return c == ' ' || c == '\t';
 }
 
 static int ci_equal(const char *a, size_t an, const char *b, size_t bn)
@@ -107,9 +95,9 @@ static int next_list_element(const char *v, size_t n, size_t *pos, hs_span *elem
     }
     size_t end = i;
     *pos = i + 1; /* past the comma, or past n at the end */
-    while (start < end && is_ows(v[start]))
+    while (start < end && ws6455__is_ows(v[start]))
         start++;
-    while (end > start && is_ows(v[end - 1]))
+    while (end > start && ws6455__is_ows(v[end - 1]))
         end--;
     elem->off = start;
     elem->len = end - start;
@@ -450,15 +438,15 @@ static int parse_status_line(hs_head *h, size_t start, size_t end)
 static int parse_header_line(hs_head *h, size_t start, size_t end)
 {
     char *line = h->store + start, *line_end = h->store + end;
-    if (is_ows(line[0]))
+    if (ws6455__is_ows(line[0]))
         return WS6455_ERR_HS_MALFORMED;
     char *colon = (char *)find_byte(line, line_end, ':');
     if (!colon || !is_token(line, (size_t)(colon - line)))
         return WS6455_ERR_HS_MALFORMED;
     char *v = colon + 1, *v_end = line_end;
-    while (v < v_end && is_ows(*v))
+    while (v < v_end && ws6455__is_ows(*v))
         v++;
-    while (v_end > v && is_ows(v_end[-1]))
+    while (v_end > v && ws6455__is_ows(v_end[-1]))
         v_end--;
     hs_span name = {start, (size_t)(colon - line)};
     hs_span value = {(size_t)(v - h->store), (size_t)(v_end - v)};
@@ -581,19 +569,14 @@ void ws6455__hs_server_free(ws6455__hs_server *s)
     ws6455__free(&a, s);
 }
 
-static int is_hex(char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* RFC 3986 reg-name: unreserved, sub-delims and pct-encoded octets. */
 static int is_reg_name(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (is_alpha(c) || is_digit(c) || (c != '\0' && strchr("-._~!$&'()*+,;=", c) != NULL))
+        if (ws6455__is_alpha(c) || ws6455__is_digit(c) || (c != '\0' && strchr("-._~!$&'()*+,;=", c) != NULL))
             continue;
-        if (c == '%' && i + 2 < n && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
+        if (c == '%' && i + 2 < n && ws6455__is_hex(s[i + 1]) && ws6455__is_hex(s[i + 2])) {
             i += 2;
             continue;
         }
@@ -612,7 +595,7 @@ static int is_ip_literal(const char *s, size_t n)
     if (s[0] == 'v' || s[0] == 'V') {
         /* IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ) */
         size_t i = 1;
-        while (i < n && is_hex(s[i]))
+        while (i < n && ws6455__is_hex(s[i]))
             i++;
         if (i == 1 || i + 1 >= n || s[i] != '.')
             return 0;
@@ -622,7 +605,7 @@ static int is_ip_literal(const char *s, size_t n)
         return 1;
     }
     for (size_t i = 0; i < n; i++)
-        if (!is_hex(s[i]) && s[i] != ':' && s[i] != '.')
+        if (!ws6455__is_hex(s[i]) && s[i] != ':' && s[i] != '.')
             return 0;
     return memchr(s, ':', n) != NULL;
 }
@@ -654,7 +637,7 @@ static int host_value_valid(const char *v, size_t n)
     if (digits > 5)
         return 0;
     for (size_t i = host_end + 1; i < n; i++)
-        if (!is_digit(v[i]))
+        if (!ws6455__is_digit(v[i]))
             return 0;
     return 1;
 }
@@ -845,9 +828,9 @@ static int load_parsed_header(hs_head *h, const ws6455_header *hd)
     if (!is_token(hd->name, hd->name_len) || !is_field_value(hd->value, hd->value_len))
         return WS6455_ERR_HS_MALFORMED;
     const char *v = hd->value, *v_end = hd->value + hd->value_len;
-    while (v < v_end && is_ows(*v))
+    while (v < v_end && ws6455__is_ows(*v))
         v++;
-    while (v_end > v && is_ows(v_end[-1]))
+    while (v_end > v && ws6455__is_ows(v_end[-1]))
         v_end--;
     hs_span name, value;
     int rc = store_append_str(h, hd->name, hd->name_len, 0, &name);

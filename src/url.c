@@ -9,11 +9,6 @@
 
 #include <string.h>
 
-static int is_hex(char c)
-{
-    return ws6455__is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 static int is_unreserved(char c)
 {
     return ws6455__is_alpha(c) || ws6455__is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
@@ -58,7 +53,7 @@ static int chars_allowed(const char *s, size_t n, const char *extra)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
-            if (n - i < 3 || !is_hex(s[i + 1]) || !is_hex(s[i + 2]))
+            if (n - i < 3 || !ws6455__is_hex(s[i + 1]) || !ws6455__is_hex(s[i + 2]))
                 return 0;
             i += 2;
         } else if (!is_unreserved(c) && !is_sub_delim(c) && !strchr(extra, c)) {
@@ -74,7 +69,7 @@ static int ipv6_group(const char *s, size_t n)
     if (n < 1 || n > 4)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!is_hex(s[i]))
+        if (!ws6455__is_hex(s[i]))
             return 0;
     return 1;
 }

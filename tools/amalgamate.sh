@@ -31,7 +31,15 @@ mkdir -p "$out"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 
 sources=$(ls src/*.c | { if [ "${WITH_ZLIB:-0}" = 1 ]; then cat; else grep -v '^src/deflate\.c$'; fi; })
-headers=$(ls src/*.h 2>/dev/null || true)
+# A header some source includes more than once (src/utf8_kernel.h: one
+# instantiation per instruction set) is a template: it is written out at
+# each of its include sites instead of once at the top.
+templates=$(for f in $sources; do
+                sed -n 's/^[ \t]*#[ \t]*include[ \t]*"\([^"]*\)".*/\1/p' "$f" | sort | uniq -d
+            done | sort -u | tr '\n' ' ')
+headers=$(for h in $(ls src/*.h 2>/dev/null || true); do
+              case " $templates " in *" $(basename "$h") "*) ;; *) echo "$h" ;; esac
+          done)
 
 # ---- internal headers in dependency order (tsort: "dependency dependent")
 : >"$tmp/pairs"
@@ -86,11 +94,25 @@ grep -hE "$fm_re" $sources | sed 's/^[ \t]*#[ \t]*define[ \t]*//; s/[ \t]*\/\*.*
 # Macros the headers define (never #undef'd after a source)
 cat include/ws6455.h $headers | sed -n 's/^[ \t]*#[ \t]*define[ \t]*\([A-Za-z_][A-Za-z0-9_]*\).*/\1/p' | sort -u >"$tmp/header_macros"
 
-# inline FILE: its text with project includes and feature macros commented out
+# inline FILE: its text with project includes and feature macros commented
+# out, and template headers written out where they are included
 inline() {
     echo "#line 1 \"$1\""
-    awk -v fm="$fm_re" '
-        /^[ \t]*#[ \t]*include[ \t]*"/ { sub(/^[ \t]*/, ""); print "/* amalgamation: " $0 " (inlined above) */"; next }
+    awk -v fm="$fm_re" -v tpl=" $templates " -v file="$1" '
+        /^[ \t]*#[ \t]*include[ \t]*"/ {
+            name = $0; sub(/^[^"]*"/, "", name); sub(/".*/, "", name)
+            if (index(tpl, " " name " ")) {
+                print "#line 1 \"src/" name "\""
+                while ((getline l < ("src/" name)) > 0) {
+                    if (l ~ /^[ \t]*#[ \t]*include[ \t]*"/) l = "/* amalgamation: " l " (inlined above) */"
+                    print l
+                }
+                close("src/" name)
+                print "#line " (NR + 1) " \"" file "\""
+                next
+            }
+            sub(/^[ \t]*/, ""); print "/* amalgamation: " $0 " (inlined above) */"; next
+        }
         $0 ~ fm { print "/* amalgamation: feature macro hoisted to the top */"; next }
         { print }' "$1"
 }

@@ -25,7 +25,12 @@ done
 pc="$root/lib/pkgconfig/ws6455.pc"
 grep -qx "prefix=$prefix" "$pc" && grep -qx 'libdir=${prefix}/lib' "$pc" && grep -qx 'includedir=${prefix}/include' "$pc" ||
     { echo "ws6455.pc is not relocatable:"; cat "$pc"; exit 1; }
-if grep -q '^Libs.private' "$pc"; then echo "Libs.private without WITH_ZLIB=1:"; cat "$pc"; exit 1; fi
+# Libs.private: -lz exactly when the library was built with zlib (WITH_ZLIB=1).
+if ar t "$B/libws6455.a" | grep -q '^deflate\.o$'; then
+    grep -qx 'Libs.private: -lz' "$pc" || { echo "no Libs.private: -lz with WITH_ZLIB=1:"; cat "$pc"; exit 1; }
+elif grep -q '^Libs.private' "$pc"; then
+    echo "Libs.private without WITH_ZLIB=1:"; cat "$pc"; exit 1
+fi
 
 cat > "$tmp/prog.c" <<'C'
 #include <ws6455.h>
