@@ -78,6 +78,7 @@ ws6455_conn *ws6455_conn_new_in_err(ws6455_context *ctx, void *user, int *err)
     const ws6455_config *cfg = &ctx->cfg;
     unsigned dflags = (cfg->flags & WS6455_LENIENT_LENGTH) ? WS6455_FRAME_LENIENT_LENGTH : 0;
     ws6455_frame_decoder_init(&c->dec, cfg->role, 0, dflags);
+    c->tx_fast_limit = ctx->fast_tx ? WS6455_MAX_CONTROL_PAYLOAD + 1 : 0;
 
     int rc = WS6455_OK;
     if (cfg->flags & WS6455_SKIP_HANDSHAKE) {

@@ -64,6 +64,8 @@ struct ws6455_conn {
     uint8_t tx_frag_opcode; /* a fragmented send is in progress (0: none) */
     uint8_t rx_stop;        /* input is over: failed, closed, the peer's close
                                arrived, or a free was requested from a callback */
+    uint8_t tx_fast_limit;  /* sends shorter than this may take the fast path
+                               (0: never; 126 without compression) */
     unsigned free_requested : 1;
     unsigned freeing : 1;        /* inside ws6455_conn_free */
     unsigned opened : 1;         /* on_open was called */

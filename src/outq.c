@@ -226,7 +226,9 @@ size_t ws6455__outq_peek_iov(const ws6455__outq *q, ws6455_iovec *iov, size_t ma
 void ws6455__outq_consume(ws6455__outq *q, ws6455_context *ctx, size_t n)
 {
     q->len -= n;
-    while (n) {
+    /* n <= what is queued (the callers cap it), so a chunk is always there;
+     * the head test only makes that visible to readers and analysers. */
+    while (n && q->head) {
         ws6455__chunk *k = q->head;
         size_t left = k->len - k->off;
         if (n < left) {

@@ -103,6 +103,9 @@ int ws6455__pmd_start(ws6455_conn *c, const ws6455_deflate_params *agreed)
     x->tx_shared = cfg->role == WS6455_ROLE_SERVER && send.no_context_takeover &&
                    send.window_bits >= cfg->deflate.server_max_window_bits;
     c->pmd = x;
+    /* Only messages too short to compress may take the send fast path. */
+    if (cfg->deflate.min_size < c->tx_fast_limit)
+        c->tx_fast_limit = (uint8_t)cfg->deflate.min_size;
     /* RSV1 now marks a compressed message (RFC 7692 6). */
     unsigned dflags = (cfg->flags & WS6455_LENIENT_LENGTH) ? WS6455_FRAME_LENIENT_LENGTH : 0;
     ws6455_frame_decoder_init(&c->dec, cfg->role, WS6455_RSV1, dflags);

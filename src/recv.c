@@ -5,6 +5,11 @@
 
 #include "mask.h"
 #include "pmd.h"
+#include "utf8_impl.h"
+
+/* Masked text from this size on is unmasked and validated in one pass
+ * (src/utf8_unmask.c); below it two short passes cost less. */
+#define FUSED_MIN 64
 
 #include <string.h>
 
@@ -156,12 +161,13 @@ static int msg_append(ws6455_conn *c, const uint8_t *p, size_t n)
     return WS6455_OK;
 }
 
-/* Validates a piece of text. Fails the connection at the first bad byte. */
-static int check_text(ws6455_conn *c, const uint8_t *p, size_t n, int message_ends)
+/* Validates a piece of text (unless the unmasking pass did: `checked`).
+ * Fails the connection at the first bad byte. */
+static int check_text(ws6455_conn *c, const uint8_t *p, size_t n, int message_ends, int checked)
 {
     if (c->msg_opcode != WS6455_OP_TEXT)
         return WS6455_OK;
-    if (ws6455_utf8_update(&c->rx_utf8, p, n, NULL) < 0 ||
+    if ((!checked && ws6455_utf8_update(&c->rx_utf8, p, n, NULL) < 0) ||
         (message_ends && ws6455_utf8_finish(&c->rx_utf8) < 0)) {
         ws6455__fail(c, WS6455_ERR_UTF8, 0);
         return WS6455_ERR_UTF8;
@@ -216,14 +222,15 @@ static void on_compressed_piece(ws6455_conn *c, const uint8_t *p, size_t n, int 
 
 /* A piece of data payload. `frame_ends`: the frame's last payload byte is in
  * this piece; `whole`: the piece is the frame's entire payload. */
-static void on_data_piece(ws6455_conn *c, const uint8_t *p, size_t n, int frame_ends, int whole)
+static void on_data_piece(ws6455_conn *c, const uint8_t *p, size_t n, int frame_ends, int whole,
+                          int checked)
 {
     int message_ends = frame_ends && c->hdr.fin;
     if (c->pmd && c->pmd->rx_compressed) {
         on_compressed_piece(c, p, n, message_ends);
         return;
     }
-    if (check_text(c, p, n, message_ends) < 0)
+    if (check_text(c, p, n, message_ends, checked) < 0)
         return;
     c->msg_size += n;
     if (WS6455__CFG(c)->flags & WS6455_STREAM_FRAGMENTS) {
@@ -297,14 +304,15 @@ static void on_control_piece(ws6455_conn *c, const uint8_t *p, size_t n, int fra
     on_control_frame(c, c->hdr.opcode, copy, len);
 }
 
-/* Hands a piece of the current frame's payload (already unmasked) on. */
-static void on_payload(ws6455_conn *c, const uint8_t *p, size_t n)
+/* Hands a piece of the current frame's payload (already unmasked, and
+ * already validated as text when `checked`) on. */
+static void on_payload(ws6455_conn *c, const uint8_t *p, size_t n, int checked)
 {
     int frame_ends = c->rx_left == 0;
     if (is_control(c->hdr.opcode))
         on_control_piece(c, p, n, frame_ends);
     else
-        on_data_piece(c, p, n, frame_ends, n == c->hdr.payload_len);
+        on_data_piece(c, p, n, frame_ends, n == c->hdr.payload_len, checked);
 }
 
 /* The common case, taken in one step: a single-frame message whose whole
@@ -320,9 +328,18 @@ static int whole_message_here(const ws6455_conn *c, size_t avail)
 static void deliver_whole_message(ws6455_conn *c, uint8_t *p)
 {
     size_t n = (size_t)c->hdr.payload_len;
-    if (c->hdr.masked)
-        ws6455_mask(p, p, n, c->hdr.mask, 0);
-    if (c->hdr.opcode == WS6455_OP_TEXT && !ws6455_utf8_valid(p, n)) {
+    int valid;
+    if (c->hdr.opcode == WS6455_OP_TEXT && c->hdr.masked && n >= FUSED_MIN) {
+        ws6455_utf8 v;
+        ws6455_utf8_init(&v);
+        valid = ws6455__utf8_unmask_update(&v, p, n, c->hdr.mask, 0, NULL) == WS6455_OK &&
+                ws6455_utf8_finish(&v) == WS6455_OK;
+    } else {
+        if (c->hdr.masked)
+            ws6455_mask(p, p, n, c->hdr.mask, 0);
+        valid = c->hdr.opcode != WS6455_OP_TEXT || ws6455_utf8_valid(p, n);
+    }
+    if (!valid) {
         ws6455__fail(c, WS6455_ERR_UTF8, 0);
         return;
     }
@@ -445,12 +462,24 @@ void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
         }
         size_t take = c->rx_left < n - off ? (size_t)c->rx_left : n - off;
         uint8_t *piece = p + off;
-        if (c->hdr.masked)
-            ws6455_mask(piece, piece, take, c->hdr.mask, c->hdr.payload_len - c->rx_left);
+        uint64_t at = c->hdr.payload_len - c->rx_left;
+        int checked = 0;
+        if (c->hdr.masked && take >= FUSED_MIN && c->msg_opcode == WS6455_OP_TEXT &&
+            !is_control(c->hdr.opcode) && !(c->pmd && c->pmd->rx_compressed)) {
+            /* Unmasked and validated in one pass; a failure is reported
+             * where check_text would have reported it. */
+            if (ws6455__utf8_unmask_update(&c->rx_utf8, piece, take, c->hdr.mask, at, NULL) < 0) {
+                ws6455__fail(c, WS6455_ERR_UTF8, 0);
+                break;
+            }
+            checked = 1;
+        } else if (c->hdr.masked) {
+            ws6455_mask(piece, piece, take, c->hdr.mask, at);
+        }
         c->rx_left -= take;
         off += take;
         if (take || c->hdr.payload_len == 0)
-            on_payload(c, piece, take);
+            on_payload(c, piece, take, checked);
         if (c->rx_left == 0)
             c->rx_phase = WS6455__RX_HEADER;
     }

@@ -174,8 +174,8 @@ WS6455__NOINLINE static int send_message(ws6455_conn *c, int opcode, const void 
  * room the frame went to, or NULL when it was not queued. */
 static inline uint8_t *send_small(ws6455_conn *c, size_t n)
 {
-    if (n > WS6455_MAX_CONTROL_PAYLOAD || c->state != WS6455_STATE_OPEN || c->tx_frag_opcode ||
-        !c->ctx->fast_tx || (c->pmd && n >= c->ctx->cfg.deflate.min_size))
+    /* tx_fast_limit folds in the role, write-through and compression. */
+    if (n >= c->tx_fast_limit || c->state != WS6455_STATE_OPEN || c->tx_frag_opcode)
         return NULL;
     ws6455__chunk *t = c->out.tail;
     size_t total = n + 2;
