@@ -1,4 +1,4 @@
-/* ASCII character classes shared by the HTTP head parser (handshake.c) and
+/* ASCII character classes shared by the HTTP head parser (http_head.c) and
  * the URL parser (url.c): locale-independent, unlike <ctype.h>, and taking
  * char (no cast to unsigned char needed). */
 #ifndef WS6455_ASCII_H

@@ -18,7 +18,7 @@ typedef struct ws6455__hs_limits {
 
 /* ---------------------------------------------------------------- server */
 
-typedef struct ws6455__hs_server ws6455__hs_server; /* defined in handshake.c */
+typedef struct ws6455__hs_server ws6455__hs_server; /* defined in hs_server.c */
 
 /* Allocates the server handshake state (NULL on allocation failure). */
 ws6455__hs_server *ws6455__hs_server_new(const ws6455_allocator *a, const ws6455__hs_limits *lim);
@@ -69,7 +69,7 @@ int ws6455__hs_error_response(int err, ws6455__buf *out, const ws6455_allocator 
 
 /* ---------------------------------------------------------------- client */
 
-typedef struct ws6455__hs_client ws6455__hs_client; /* defined in handshake.c */
+typedef struct ws6455__hs_client ws6455__hs_client; /* defined in hs_client.c */
 
 typedef struct ws6455__hs_client_params {
     const char *host;   /* Host header value, with ":port" when not the default */

@@ -1,7 +1,8 @@
-/* The opening handshake, both roles (src/handshake.c): every rule of RFC
- * 6455 sections 4.1 and 4.2.1 on its own, exact response bytes, every input
- * split at every position, recorded real-client requests, hostile inputs,
- * bounded memory, and failure of every allocation. */
+/* The opening handshake, both roles (src/http_head.c, src/hs_server.c,
+ * src/hs_client.c): every rule of RFC 6455 sections 4.1 and 4.2.1 on its
+ * own, exact response bytes, every input split at every position, recorded
+ * real-client requests, hostile inputs, bounded memory, and failure of
+ * every allocation. */
 #include "testutil.h"
 
 #include <stdio.h>

@@ -1,0 +1,586 @@
+/* The server's opening handshake (RFC 6455 section 4.2): the rules of
+ * section 4.2.1 checked on a request read from the wire or handed over
+ * parsed by an embedding HTTP server, the request's public view, and the
+ * 101 or error response. Every rule is a named helper below. */
+#include "http_head.h"
+
+#include "ascii.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------------ *
+ * Server: the request and the rules of RFC 6455 section 4.2.1          *
+ * ------------------------------------------------------------------ */
+
+struct ws6455_request {
+    hs_head head;
+    hs_span *protocols; /* offered subprotocols, each NUL-terminated */
+    size_t nprotocols;
+    hs_span *extensions; /* offered extensions with their parameters */
+    size_t nextensions;
+};
+
+struct ws6455__hs_server {
+    struct ws6455_request req;
+    int result;                  /* 0 reading, 1 valid request, <0 sticky error */
+    char accept[HS_ACCEPT_LEN + 1]; /* Sec-WebSocket-Accept for the client's key */
+};
+
+ws6455__hs_server *ws6455__hs_server_new(const ws6455_allocator *a, const ws6455__hs_limits *lim)
+{
+    ws6455_allocator ra;
+    ws6455__allocator_resolve(&ra, a);
+    ws6455__hs_server *s = ws6455__alloc(&ra, sizeof *s);
+    if (!s)
+        return NULL;
+    memset(s, 0, sizeof *s);
+    ws6455__head_init(&s->req.head, &ra, lim, HS_KIND_REQUEST);
+    return s;
+}
+
+void ws6455__hs_server_free(ws6455__hs_server *s)
+{
+    if (!s)
+        return;
+    ws6455_allocator a = s->req.head.a;
+    ws6455__free(&a, s->req.protocols);
+    ws6455__free(&a, s->req.extensions);
+    ws6455__head_free(&s->req.head);
+    ws6455__free(&a, s);
+}
+
+/* RFC 3986 reg-name: unreserved, sub-delims and pct-encoded octets. */
+static int is_reg_name(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (ws6455__is_alpha(c) || ws6455__is_digit(c) || (c != '\0' && strchr("-._~!$&'()*+,;=", c) != NULL))
+            continue;
+        if (c == '%' && i + 2 < n && ws6455__is_hex(s[i + 1]) && ws6455__is_hex(s[i + 2])) {
+            i += 2;
+            continue;
+        }
+        return 0;
+    }
+    return 1;
+}
+
+/* RFC 3986 IP-literal, between the brackets: an IPv6 address (hex digits,
+ * colons, a dotted IPv4 tail) or IPvFuture ("v" HEXDIG "." ...). The shape
+ * is checked, not the address: a Host value only has to be well-formed. */
+static int is_ip_literal(const char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (s[0] == 'v' || s[0] == 'V') {
+        /* IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ) */
+        size_t i = 1;
+        while (i < n && ws6455__is_hex(s[i]))
+            i++;
+        if (i == 1 || i + 1 >= n || s[i] != '.')
+            return 0;
+        for (i++; i < n; i++)
+            if (s[i] != ':' && !is_reg_name(s + i, 1))
+                return 0;
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!ws6455__is_hex(s[i]) && s[i] != ':' && s[i] != '.')
+            return 0;
+    return memchr(s, ':', n) != NULL;
+}
+
+/* Host = uri-host [ ":" port ] (RFC 7230 5.4, RFC 3986 3.2.2): a
+ * registered name, an IPv4 address or a bracketed IP literal, and an
+ * optional port of at most five digits. No spaces, controls or 8-bit
+ * bytes. Not empty: a WebSocket URI always has a host. */
+static int host_value_valid(const char *v, size_t n)
+{
+    size_t host_end = n;
+    if (n && v[0] == '[') {
+        const char *close = memchr(v, ']', n);
+        if (!close || !is_ip_literal(v + 1, (size_t)(close - v - 1)))
+            return 0;
+        host_end = (size_t)(close - v) + 1;
+    } else {
+        const char *colon = memchr(v, ':', n);
+        if (colon)
+            host_end = (size_t)(colon - v);
+        if (host_end == 0 || !is_reg_name(v, host_end))
+            return 0;
+    }
+    if (host_end == n)
+        return 1;
+    if (v[host_end] != ':')
+        return 0;
+    size_t digits = n - host_end - 1;
+    if (digits > 5)
+        return 0;
+    for (size_t i = host_end + 1; i < n; i++)
+        if (!ws6455__is_digit(v[i]))
+            return 0;
+    return 1;
+}
+
+/* Host (RFC 7230 5.4): exactly one, well-formed, and not empty — a
+ * WebSocket URI always has a host, so an empty Host cannot name the
+ * resource. A malformed value is answered 400 (RFC 7230 5.4). */
+static int check_host(const hs_head *h)
+{
+    if (ws6455__head_count(h, "Host") != 1)
+        return WS6455_ERR_HS_HOST;
+    size_t len = 0;
+    const char *v = ws6455__head_value(h, "Host", &len);
+    return v && host_value_valid(v, len) ? WS6455_OK : WS6455_ERR_HS_HOST;
+}
+
+/* A GET upgrade carries no body; a body would be read as frames. Any
+ * Transfer-Encoding, or a Content-Length other than zero, is refused. */
+static int check_no_body(const hs_head *h)
+{
+    if (ws6455__head_find(h, "Transfer-Encoding"))
+        return WS6455_ERR_HS_BODY;
+    size_t len;
+    const char *cl = ws6455__head_value(h, "Content-Length", &len);
+    if (!cl)
+        return WS6455_OK;
+    if (len == 0)
+        return WS6455_ERR_HS_BODY;
+    for (size_t i = 0; i < len; i++)
+        if (cl[i] != '0')
+            return WS6455_ERR_HS_BODY;
+    return WS6455_OK;
+}
+
+/* RFC 6455 4.2.1 item 6: Sec-WebSocket-Version is 13. Repeated headers join
+ * to "13, 13", which is refused like any other value. */
+static int check_ws_version(const hs_head *h)
+{
+    size_t len;
+    const char *v = ws6455__head_value(h, "Sec-WebSocket-Version", &len);
+    return v && len == 2 && memcmp(v, "13", 2) == 0 ? WS6455_OK : WS6455_ERR_HS_WS_VERSION;
+}
+
+/* RFC 6455 4.2.1 item 5: exactly one Sec-WebSocket-Key, base64 of 16 bytes.
+ * Validating it and computing the answer are one step. */
+static int check_key(const hs_head *h, char accept[HS_ACCEPT_LEN + 1])
+{
+    if (ws6455__head_count(h, "Sec-WebSocket-Key") != 1)
+        return WS6455_ERR_HS_KEY;
+    size_t len = 0;
+    const char *key = ws6455__head_value(h, "Sec-WebSocket-Key", &len);
+    if (len != HS_KEY_LEN || ws6455_accept_key(key, len, accept) != WS6455_OK)
+        return WS6455_ERR_HS_KEY;
+    return WS6455_OK;
+}
+
+/* Copies each non-empty element of a header's list into the store, as its
+ * own NUL-terminated string. With `tokens_only`, an element that is not an
+ * RFC 7230 token is malformed (subprotocol names must be tokens). */
+static int collect_list(hs_head *h, const char *name, int tokens_only, hs_span **out,
+                        size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    const hs_field *f = ws6455__head_find(h, name);
+    if (!f)
+        return WS6455_OK;
+    hs_span list = f->joined;
+    size_t pos = 0, n = 0;
+    hs_span e;
+    while (ws6455__http_next_list_element(ws6455__head_str(h, list), list.len, &pos, &e)) {
+        if (e.len == 0)
+            continue;
+        if (tokens_only && !ws6455__http_is_token(ws6455__head_str(h, list) + e.off, e.len))
+            return WS6455_ERR_HS_MALFORMED;
+        n++;
+    }
+    if (n == 0)
+        return WS6455_OK;
+    hs_span *spans = ws6455__alloc(&h->a, n * sizeof *spans);
+    if (!spans)
+        return WS6455_ERR_NOMEM;
+    pos = 0;
+    size_t k = 0;
+    while (k < n && ws6455__http_next_list_element(ws6455__head_str(h, list), list.len, &pos, &e)) {
+        if (e.len == 0)
+            continue;
+        /* The element lives in the store, which may move when it grows:
+         * make the room first, so the source pointer stays valid and the
+         * append below cannot fail. */
+        int rc = ws6455__head_reserve(h, e.len + 1, 0);
+        if (rc == WS6455_OK)
+            rc = ws6455__head_append_str(h, h->store + list.off + e.off, e.len, 0, &spans[k++]);
+        if (rc < 0) {
+            ws6455__free(&h->a, spans);
+            return rc;
+        }
+    }
+    *out = spans;
+    *count = n;
+    return WS6455_OK;
+}
+
+static int collect_offers(struct ws6455_request *r)
+{
+    int rc = collect_list(&r->head, "Sec-WebSocket-Protocol", 1, &r->protocols, &r->nprotocols);
+    if (rc < 0)
+        return rc;
+    return collect_list(&r->head, "Sec-WebSocket-Extensions", 0, &r->extensions,
+                        &r->nextensions);
+}
+
+/* Every rule that needs the whole head, in an order chosen so the most
+ * useful answer wins: a wrong Sec-WebSocket-Version (say, an old draft
+ * client with no key) is answered 426 naming the version we speak. */
+static int validate_request(ws6455__hs_server *s)
+{
+    const hs_head *h = &s->req.head;
+    int rc;
+    if ((rc = check_no_body(h)) < 0 || (rc = check_host(h)) < 0 || (rc = ws6455__head_check_upgrade(h)) < 0 ||
+        (rc = ws6455__head_check_connection(h)) < 0 || (rc = check_ws_version(h)) < 0 ||
+        (rc = check_key(h, s->accept)) < 0)
+        return rc;
+    rc = collect_offers(&s->req);
+    return rc < 0 ? rc : 1;
+}
+
+int ws6455__hs_server_feed(ws6455__hs_server *s, const uint8_t *p, size_t n, size_t *consumed)
+{
+    size_t used = 0;
+    if (consumed)
+        *consumed = 0;
+    if (!s || (!p && n))
+        return WS6455_ERR_INVALID_ARGUMENT;
+    if (s->result != 0)
+        return s->result; /* sticky; after success, what follows is frame input */
+    int rc = ws6455__head_feed(&s->req.head, p, n, &used);
+    if (rc == 1)
+        rc = validate_request(s);
+    if (consumed)
+        *consumed = used;
+    s->result = rc;
+    return rc;
+}
+
+/* Bytes the embedding server's header would take on the wire, for applying
+ * the same size limits as the parser does. */
+static int parsed_sizes_fit(const ws6455__hs_limits *lim, const ws6455_http_request *r)
+{
+    if (r->header_count > lim->max_headers)
+        return WS6455_ERR_HS_TOO_LARGE;
+    if (r->method_len > lim->max_size || r->target_len > lim->max_size ||
+        r->version_len > lim->max_size)
+        return WS6455_ERR_HS_TOO_LARGE;
+    size_t total = r->method_len + r->target_len + r->version_len + sizeof "  \r\n" - 1;
+    if (total > lim->max_line || total > lim->max_size)
+        return WS6455_ERR_HS_TOO_LARGE;
+    for (size_t i = 0; i < r->header_count; i++) {
+        size_t nl = r->headers[i].name_len, vl = r->headers[i].value_len;
+        if (nl > lim->max_line || vl > lim->max_line || nl + vl + 2 > lim->max_line)
+            return WS6455_ERR_HS_TOO_LARGE;
+        total += nl + vl + 4; /* ": " and CRLF */
+        if (total > lim->max_size)
+            return WS6455_ERR_HS_TOO_LARGE;
+    }
+    return WS6455_OK;
+}
+
+static int load_parsed_header(hs_head *h, const ws6455_header *hd)
+{
+    if (!ws6455__http_is_token(hd->name, hd->name_len) || !ws6455__http_is_field_value(hd->value, hd->value_len))
+        return WS6455_ERR_HS_MALFORMED;
+    const char *v = hd->value, *v_end = hd->value + hd->value_len;
+    while (v < v_end && ws6455__is_ows(*v))
+        v++;
+    while (v_end > v && ws6455__is_ows(v_end[-1]))
+        v_end--;
+    hs_span name, value;
+    int rc = ws6455__head_append_str(h, hd->name, hd->name_len, 0, &name);
+    if (rc == WS6455_OK)
+        rc = ws6455__head_append_str(h, v, (size_t)(v_end - v), 0, &value);
+    if (rc == WS6455_OK)
+        rc = ws6455__head_push_field(h, name, value);
+    return rc;
+}
+
+/* The same checks, in the same order, as parse_request_line and the header
+ * reader apply to a request read from the wire. */
+static int load_parsed_request(hs_head *h, const ws6455_http_request *r)
+{
+    int rc = parsed_sizes_fit(&h->lim, r);
+    if (rc < 0)
+        return rc;
+    if (!ws6455__http_is_token(r->method, r->method_len))
+        return WS6455_ERR_HS_MALFORMED;
+    if ((rc = ws6455__http_check_target(r->target, r->target_len)) < 0)
+        return rc;
+    int major, minor;
+    if ((rc = ws6455__http_parse_version(r->version, r->version_len, &major, &minor)) < 0)
+        return rc;
+    if ((rc = ws6455__head_append_str(h, r->method, r->method_len, 0, &h->method)) < 0 ||
+        (rc = ws6455__head_append_str(h, r->target, r->target_len, 0, &h->target)) < 0)
+        return rc;
+    h->have_start_line = 1;
+    if ((rc = ws6455__head_check_method(h)) < 0 || (rc = ws6455__http_check_version(major, minor)) < 0)
+        return rc;
+    for (size_t i = 0; i < r->header_count; i++)
+        if ((rc = load_parsed_header(h, &r->headers[i])) < 0)
+            return rc;
+    if ((rc = ws6455__head_join_repeated(h)) < 0)
+        return rc;
+    h->complete = 1;
+    return WS6455_OK;
+}
+
+static int parsed_args_ok(const ws6455_http_request *r)
+{
+    if ((!r->method && r->method_len) || (!r->target && r->target_len) ||
+        (!r->version && r->version_len) || (!r->headers && r->header_count))
+        return 0;
+    for (size_t i = 0; i < r->header_count; i++)
+        if ((!r->headers[i].name && r->headers[i].name_len) ||
+            (!r->headers[i].value && r->headers[i].value_len))
+            return 0;
+    return 1;
+}
+
+int ws6455__hs_server_set_parsed(ws6455__hs_server *s, const ws6455_http_request *r)
+{
+    if (!s || !r || !parsed_args_ok(r))
+        return WS6455_ERR_INVALID_ARGUMENT;
+    if (s->result != 0 || s->req.head.len != 0)
+        return WS6455_ERR_INVALID_STATE;
+    int rc = load_parsed_request(&s->req.head, r);
+    if (rc == WS6455_OK)
+        rc = validate_request(s);
+    s->result = rc;
+    return rc;
+}
+
+const ws6455_request *ws6455__hs_server_request(const ws6455__hs_server *s)
+{
+    return s && s->result == 1 ? &s->req : NULL;
+}
+
+const char *ws6455__hs_choose_protocol(const ws6455_request *r, const char *const *supported,
+                                       size_t supported_count)
+{
+    if (!r || !supported)
+        return NULL;
+    for (size_t i = 0; i < supported_count; i++) {
+        if (!supported[i])
+            continue;
+        for (size_t j = 0; j < r->nprotocols; j++)
+            if (strcmp(supported[i], ws6455__head_str(&r->head, r->protocols[j])) == 0)
+                return supported[i];
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ *
+ * Request view (public accessors)                                      *
+ * ------------------------------------------------------------------ */
+
+const char *ws6455_request_method(const ws6455_request *r, size_t *len)
+{
+    return r ? ws6455__head_span(&r->head, r->head.method, len) : NULL;
+}
+
+const char *ws6455_request_target(const ws6455_request *r, size_t *len)
+{
+    return r ? ws6455__head_span(&r->head, r->head.target, len) : NULL;
+}
+
+const char *ws6455_request_header(const ws6455_request *r, const char *name, size_t *len)
+{
+    return r && name ? ws6455__head_value(&r->head, name, len) : NULL;
+}
+
+size_t ws6455_request_header_count(const ws6455_request *r)
+{
+    return r ? r->head.nfields : 0;
+}
+
+int ws6455_request_header_at(const ws6455_request *r, size_t i, ws6455_header *out)
+{
+    return r ? ws6455__head_field_at(&r->head, i, out) : WS6455_ERR_INVALID_ARGUMENT;
+}
+
+size_t ws6455_request_protocol_count(const ws6455_request *r)
+{
+    return r ? r->nprotocols : 0;
+}
+
+const char *ws6455_request_protocol(const ws6455_request *r, size_t i, size_t *len)
+{
+    return r && i < r->nprotocols ? ws6455__head_span(&r->head, r->protocols[i], len) : NULL;
+}
+
+size_t ws6455_request_extension_count(const ws6455_request *r)
+{
+    return r ? r->nextensions : 0;
+}
+
+const char *ws6455_request_extension(const ws6455_request *r, size_t i, size_t *len)
+{
+    return r && i < r->nextensions ? ws6455__head_span(&r->head, r->extensions[i], len) : NULL;
+}
+
+/* ------------------------------------------------------------------ *
+ * Server responses                                                     *
+ * ------------------------------------------------------------------ */
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 101: return "Switching Protocols";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return status < 500 ? "Client Error" : "Server Error";
+    }
+}
+
+/* A complete rejection. 405 names the allowed method (RFC 7231 6.5.5);
+ * 426 names the protocol to upgrade to (RFC 7231 6.5.15, which needs the
+ * "upgrade" connection option beside "close") and the version we speak
+ * (RFC 6455 4.2.2). */
+static int append_rejection(ws6455__buf *out, const ws6455_allocator *a, int status,
+                            const ws6455_header *extra, size_t extra_count, const char *body)
+{
+    hs_writer w;
+    ws6455__writer_begin(&w, out, a);
+    ws6455__write_str(&w, "HTTP/1.1 ");
+    ws6455__write_uint(&w, (size_t)status);
+    ws6455__write_str(&w, " ");
+    ws6455__write_str(&w, reason_phrase(status));
+    ws6455__write_str(&w, "\r\n");
+    ws6455__write_header(&w, "Content-Type", "text/plain; charset=utf-8");
+    ws6455__write_str(&w, "Content-Length: ");
+    ws6455__write_uint(&w, strlen(body));
+    ws6455__write_str(&w, "\r\n");
+    if (status == 426) {
+        ws6455__write_header(&w, "Upgrade", "websocket");
+        ws6455__write_header(&w, "Connection", "Upgrade, close");
+        ws6455__write_header(&w, "Sec-WebSocket-Version", "13");
+    } else {
+        ws6455__write_header(&w, "Connection", "close");
+    }
+    if (status == 405)
+        ws6455__write_header(&w, "Allow", "GET");
+    ws6455__write_extra_headers(&w, extra, extra_count);
+    ws6455__write_str(&w, "\r\n");
+    ws6455__write_str(&w, body);
+    return ws6455__writer_end(&w);
+}
+
+static int error_status(int err)
+{
+    switch (err) {
+    case WS6455_ERR_HS_METHOD: return 405;
+    case WS6455_ERR_HS_WS_VERSION: return 426;
+    case WS6455_ERR_HS_TOO_LARGE: return 431;
+    case WS6455_ERR_NOMEM: return 500;
+    default: return 400;
+    }
+}
+
+/* A one-line text body: `text` and a newline, cut to fit `cap`. */
+static const char *text_line(char *dst, size_t cap, const char *text)
+{
+    size_t n = strlen(text);
+    if (n > cap - 2)
+        n = cap - 2;
+    memcpy(dst, text, n);
+    dst[n] = '\n';
+    dst[n + 1] = '\0';
+    return dst;
+}
+
+int ws6455__hs_error_response(int err, ws6455__buf *out, const ws6455_allocator *a)
+{
+    if (!out)
+        return WS6455_ERR_INVALID_ARGUMENT;
+    ws6455_allocator ra;
+    ws6455__allocator_resolve(&ra, a);
+    /* The body is the error's message: short, static, and it names the rule. */
+    char body[128];
+    return append_rejection(out, &ra, error_status(err), NULL, 0,
+                            text_line(body, sizeof body, ws6455_strerror(err)));
+}
+
+/* The extensions the engine accepted (permessage-deflate, chosen by
+ * src/deflate_negotiate.c among the offers), if any; every other offer is
+ * ignored, as RFC 6455 9.1 permits. */
+static void append_accepted_extensions(hs_writer *w, const char *extensions)
+{
+    if (extensions)
+        ws6455__write_header(w, "Sec-WebSocket-Extensions", extensions);
+}
+
+static int was_offered(const struct ws6455_request *r, const char *protocol)
+{
+    for (size_t i = 0; i < r->nprotocols; i++)
+        if (strcmp(protocol, ws6455__head_str(&r->head, r->protocols[i])) == 0)
+            return 1;
+    return 0;
+}
+
+static int append_switching_protocols(const ws6455__hs_server *s,
+                                      const ws6455_handshake_reply *reply, ws6455__buf *out,
+                                      const ws6455_allocator *a)
+{
+    hs_writer w;
+    ws6455__writer_begin(&w, out, a);
+    ws6455__write_str(&w, "HTTP/1.1 101 Switching Protocols\r\n");
+    ws6455__write_header(&w, "Upgrade", "websocket");
+    ws6455__write_header(&w, "Connection", "Upgrade");
+    ws6455__write_header(&w, "Sec-WebSocket-Accept", s->accept);
+    if (reply->subprotocol)
+        ws6455__write_header(&w, "Sec-WebSocket-Protocol", reply->subprotocol);
+    append_accepted_extensions(&w, reply->extensions);
+    ws6455__write_extra_headers(&w, reply->headers, reply->header_count);
+    ws6455__write_str(&w, "\r\n");
+    return ws6455__writer_end(&w);
+}
+
+int ws6455__hs_server_respond(const ws6455__hs_server *s, const ws6455_handshake_reply *reply,
+                              ws6455__buf *out, const ws6455_allocator *a)
+{
+    if (!s || !reply || !out)
+        return WS6455_ERR_INVALID_ARGUMENT;
+    if (s->result != 1)
+        return WS6455_ERR_INVALID_STATE;
+    int rc = ws6455__http_check_extra_headers(reply->headers, reply->header_count);
+    if (rc < 0)
+        return rc;
+    if (reply->extensions && !ws6455__http_is_field_value(reply->extensions, strlen(reply->extensions)))
+        return WS6455_ERR_INVALID_ARGUMENT;
+    ws6455_allocator ra;
+    ws6455__allocator_resolve(&ra, a);
+    if (reply->status == 101) {
+        /* RFC 6455 4.2.2: the server may only pick one the client offered. */
+        if (reply->subprotocol && !was_offered(&s->req, reply->subprotocol))
+            return WS6455_ERR_INVALID_ARGUMENT;
+        return append_switching_protocols(s, reply, out, &ra);
+    }
+    if (reply->status < 400 || reply->status > 599)
+        return WS6455_ERR_INVALID_ARGUMENT;
+    char body[64];
+    const char *text =
+        reply->body ? reply->body : text_line(body, sizeof body, reason_phrase(reply->status));
+    return append_rejection(out, &ra, reply->status, reply->headers, reply->header_count, text);
+}
+
