@@ -211,13 +211,28 @@ ifndef CMOCKA_DIR
 	    '#include <stdarg.h>\n#include <stddef.h>\n#include <stdint.h>\n#include <setjmp.h>\n#include <cmocka.h>\nint main(void){return 0;}'
 endif
 
+# The build switches (WS6455_NO_CLIENT, WS6455_NO_OS_RANDOM,
+# WS6455_NO_ERROR_STRINGS; see include/ws6455.h) change what the library
+# compiles, so tests/switches/test_switches.c is built together with the
+# library sources under each set it checks: the embedded server's build
+# (all three, at -Os, which also leaves out the fast paths: see src/mask.h)
+# and a client without the OS random source.
+SWITCHES_server-only := -DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS -Os
+SWITCHES_no-os-random := -DWS6455_NO_OS_RANDOM
+SWITCH_TESTS := $(B)/tests/switches-server-only $(B)/tests/switches-no-os-random
+
 # TESTS_SH=0 leaves out the shell tests of tests/sh/ (they check the native
 # build's library and install, not the code under a cross toolchain).
 test: check-cmocka
 	@$(MAKE) --no-print-directory test-build
-	@CC="$(CC)" TEST_RUNNER="$(TEST_RUNNER)" TEST_TIMEOUT="$(TEST_TIMEOUT)" TESTS_SH="$(TESTS_SH)" B="$(B)" sh tests/run.sh $(TESTS)
+	@CC="$(CC)" TEST_RUNNER="$(TEST_RUNNER)" TEST_TIMEOUT="$(TEST_TIMEOUT)" TESTS_SH="$(TESTS_SH)" B="$(B)" sh tests/run.sh $(TESTS) $(SWITCH_TESTS)
 
-test-build: $(TESTS) $(if $(filter 0,$(TESTS_SH)),,lib)
+test-build: $(TESTS) $(SWITCH_TESTS) $(if $(filter 0,$(TESTS_SH)),,lib)
+
+$(B)/tests/switches-%: tests/switches/test_switches.c $(LIB_SRC) $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) $(SWITCHES_$*) $(CMOCKA_CFLAGS) -Itests/support $< $(TEST_SUPPORT) $(LIB_SRC) \
+	    $(LDFLAGS) -o $@ $(CMOCKA_LIBS) $(LIB_LDLIBS)
 
 test-valgrind: check-cmocka
 	@$(MAKE) --no-print-directory $(TESTS:$(B)/tests/%=$(B)/vg-tests/%) lib

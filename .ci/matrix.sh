@@ -9,6 +9,7 @@
 #   aarch64       make test-qemu ARCH=aarch64          whole suite, arm64, under qemu (ASan + UBSan)
 #   musl          make test-musl                       whole suite, musl libc, static
 #   cortex-m4     make size-cortex-m4                  arm-none-eabi static library + size table
+#   sizes         make size-table                      docs/embedded.md's table, every build switch
 #   amalgamation  make test-amalgamation               whole suite against dist/ws6455.c
 #   byteorder     make test-byteorder                  masking with __BYTE_ORDER__ undefined
 #   c11           make check-c11                       each source alone, -std=c11 -pedantic
@@ -28,6 +29,7 @@ declare -A CMD=(
     [aarch64]="make test-qemu ARCH=aarch64"
     [musl]="make test-musl"
     [cortex-m4]="make size-cortex-m4"
+    [sizes]="make size-table"
     [amalgamation]="make test-amalgamation"
     [byteorder]="make test-byteorder"
     [c11]="make check-c11"
@@ -37,7 +39,7 @@ declare -A CMD=(
     [docs]="make docs"
     [doc-code]="make check-doc-code"
 )
-ORDER=(c11 byteorder amalgamation hardening consumers abi docs doc-code cortex-m4 musl m32 s390x aarch64)
+ORDER=(c11 byteorder amalgamation hardening consumers abi docs doc-code cortex-m4 sizes musl m32 s390x aarch64)
 LEGS=("$@")
 [ ${#LEGS[@]} = 0 ] && LEGS=("${ORDER[@]}")
 JOBS=${JOBS:-2}

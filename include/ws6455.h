@@ -18,6 +18,26 @@
  *    pointer may be NULL when its length is 0.
  *  - Which calls may be made from inside callbacks: see ws6455_callbacks.
  *
+ * Build switches (the library's own compile flags, in the style of SQLite's
+ * OMIT options; see docs/embedded.md for the code size of each):
+ *  - WS6455_WITH_ZLIB (make WITH_ZLIB=1): permessage-deflate through zlib.
+ *    Without it offers are declined and ws6455_deflate_available() is 0.
+ *  - WS6455_NO_CLIENT: the server role only. The functions marked
+ *    "client role" below are left out (a program calling one fails to
+ *    link), and a configuration with WS6455_ROLE_CLIENT is refused with
+ *    WS6455_ERR_UNSUPPORTED naming the field "role".
+ *  - WS6455_NO_OS_RANDOM: no getrandom(), open() or read() of
+ *    /dev/urandom. Only the client role draws random bytes (masking keys
+ *    and the handshake nonce), so a client context must then have the
+ *    `random` callback: without it creation fails with
+ *    WS6455_ERR_UNSUPPORTED naming "random".
+ *  - WS6455_NO_ERROR_STRINGS: ws6455_strerror() returns "error" (or
+ *    "success" for 0) and ws6455_errname() "ERR" (or "OK"), so the close
+ *    reasons and HTTP error bodies the library writes say "error" instead
+ *    of naming the rule, and HTTP rejections carry the reason phrase
+ *    "Client Error" or "Server Error"; codes, close codes and statuses are
+ *    unchanged.
+ *
  * ABI policy (see docs/abi.md): while the version is 0.x, every MINOR may
  * change the API and ABI and gets its own SONAME, libws6455.so.0.MINOR
  * (libws6455.so.0.1 for 0.1.x); a PATCH release never changes them. From
@@ -82,6 +102,7 @@ WS6455_API const char *ws6455_version(void);
     X(TIMEOUT, -10, 0, "deadline passed (handshake, close handshake or keepalive)")       \
     X(ABNORMAL_CLOSURE, -11, 0, "stream ended without a close frame (1006)")              \
     X(TOO_BIG_TO_SEND, -12, 0, "frame larger than max_output_buffer: it can never be queued") \
+    X(UNSUPPORTED, -13, 0, "feature left out of this build (a WS6455_NO_* switch)")        \
     /* encoding */                                                                        \
     X(BASE64, -20, 0, "invalid base64")                                                   \
     X(BAD_KEY, -21, 0, "Sec-WebSocket-Key is not base64 of exactly 16 bytes")             \
@@ -486,7 +507,8 @@ typedef struct ws6455_handshake_reply {
  * The opening-handshake response a client received: a read-only view, valid
  * until the connection is freed. Useful when the server did not answer 101
  * (WS6455_ERR_HS_STATUS): an application can follow a redirect (Location)
- * or show a 401.
+ * or show a 401. Client role: the ws6455_response_* functions are not in a
+ * WS6455_NO_CLIENT build.
  */
 typedef struct ws6455_response ws6455_response;
 
@@ -501,9 +523,10 @@ WS6455_API size_t ws6455_response_header_count(const ws6455_response *r);
 /** The i-th header line (see ws6455_request_header_at). */
 WS6455_API int ws6455_response_header_at(const ws6455_response *r, size_t i, ws6455_header *out);
 
-/** A parsed ws:// or wss:// URL. Pointers point into the parsed string,
- *  except `target`, which is a static "/" when the URL has neither path nor
- *  query. A URL with a query but no path ("ws://h?x") gives target "?x":
+/** A parsed ws:// or wss:// URL (client role: ws6455_url_parse and
+ *  ws6455_config_set_url are not in a WS6455_NO_CLIENT build). Pointers
+ *  point into the parsed string, except `target`, which is a static "/"
+ *  when the URL has neither path nor query. A URL with a query but no path ("ws://h?x") gives target "?x":
  *  the request line needs "/?x", which the client handshake adds. */
 typedef struct ws6455_url {
     int secure;         /**< 1 for wss:// */
@@ -1026,7 +1049,7 @@ WS6455_API int ws6455_conn_deflate(const ws6455_conn *c, ws6455_deflate_params *
 
 /** Client role: the server's handshake response (see ws6455_response),
  *  once one arrived; NULL before and for servers. Valid until the
- *  connection is freed. */
+ *  connection is freed. Not in a WS6455_NO_CLIENT build. */
 WS6455_API const ws6455_response *ws6455_conn_response(const ws6455_conn *c);
 
 /** The user pointer given at creation. */

@@ -24,6 +24,7 @@ static int queue_head(ws6455_conn *c, const ws6455__buf *head, int notify)
     return ws6455__queue_raw(c, head->data + head->off, head->len, notify);
 }
 
+#if !defined(WS6455_NO_CLIENT)
 static int start_client_handshake(ws6455_conn *c)
 {
     const ws6455_config *cfg = WS6455__CFG(c);
@@ -56,6 +57,7 @@ static int start_client_handshake(ws6455_conn *c)
     ws6455__buf_free(&head, &c->ctx->alloc);
     return rc;
 }
+#endif
 
 ws6455_conn *ws6455_conn_new_in_err(ws6455_context *ctx, void *user, int *err)
 {
@@ -84,8 +86,10 @@ ws6455_conn *ws6455_conn_new_in_err(ws6455_context *ctx, void *user, int *err)
     if (cfg->flags & WS6455_SKIP_HANDSHAKE) {
         c->state = WS6455_STATE_OPEN;
         c->opened = 1; /* on_close is due, though on_open never ran */
-    } else if (cfg->role == WS6455_ROLE_CLIENT) {
+#if !defined(WS6455_NO_CLIENT)
+    } else if (WS6455__IS_CLIENT(cfg)) {
         rc = start_client_handshake(c);
+#endif
     } else {
         ws6455__hs_limits lim = hs_limits(cfg);
         ws6455__aux *x = ws6455__aux_get(c);
@@ -181,10 +185,12 @@ const char *ws6455_conn_subprotocol(const ws6455_conn *c)
     return c->subprotocol;
 }
 
+#if !defined(WS6455_NO_CLIENT)
 const ws6455_response *ws6455_conn_response(const ws6455_conn *c)
 {
     return c->aux && c->aux->hsc ? ws6455__hs_client_response(c->aux->hsc) : NULL;
 }
+#endif
 
 void *ws6455_conn_user(const ws6455_conn *c)
 {
@@ -284,7 +290,7 @@ static int server_answer(ws6455_conn *c)
 /* A failed handshake: the HTTP error response (server) and CLOSED. */
 static int handshake_failed(ws6455_conn *c, int err)
 {
-    if (c->ctx->cfg.role == WS6455_ROLE_SERVER && err != WS6455_ERR_HS_REJECTED &&
+    if (!WS6455__IS_CLIENT(WS6455__CFG(c)) && err != WS6455_ERR_HS_REJECTED &&
         err != WS6455_ERR_CALLBACK && c->out.len == 0) {
         ws6455__buf head = {0};
         if (ws6455__hs_error_response(err, &head, &c->ctx->alloc) == WS6455_OK)
@@ -297,6 +303,7 @@ static int handshake_failed(ws6455_conn *c, int err)
     return err;
 }
 
+#if !defined(WS6455_NO_CLIENT)
 /* Client: the server's Sec-WebSocket-Extensions against our offer
  * (RFC 7692 7.1); permessage-deflate starts when it was agreed. */
 static int client_extensions(ws6455_conn *c)
@@ -315,25 +322,36 @@ static int client_extensions(ws6455_conn *c)
     return rc < 0 ? rc : WS6455_OK;
 }
 
+/* Client: feeds response bytes; 1 when OPEN, 0 for more, <0 failed. */
+static int client_handshake_recv(ws6455_conn *c, const uint8_t *p, size_t n, size_t *used)
+{
+    int rc = ws6455__hs_client_feed(c->aux->hsc, p, n, used);
+    if (rc == 1) { /* a valid response: our extensions, then OPEN */
+        rc = client_extensions(c);
+        if (rc == WS6455_OK)
+            rc = open_with(c, ws6455__hs_client_protocol(c->aux->hsc), 0);
+        if (rc == WS6455_OK)
+            rc = 1;
+    }
+    return rc;
+}
+#endif
+
 /* Feeds handshake bytes; *used is how many belonged to the handshake.
  * Returns 1 when OPEN, 0 when more is needed, <0 when failed. */
 static int handshake_recv(ws6455_conn *c, const uint8_t *p, size_t n, size_t *used)
 {
     int rc;
     *used = 0;
-    if (c->ctx->cfg.role == WS6455_ROLE_SERVER) {
+#if !defined(WS6455_NO_CLIENT)
+    if (WS6455__IS_CLIENT(WS6455__CFG(c)))
+        rc = client_handshake_recv(c, p, n, used);
+    else
+#endif
+    {
         rc = ws6455__hs_server_feed(c->aux->hss, p, n, used);
         if (rc == 1)
             rc = server_answer(c);
-    } else {
-        rc = ws6455__hs_client_feed(c->aux->hsc, p, n, used);
-        if (rc == 1) { /* a valid response: our extensions, then OPEN */
-            rc = client_extensions(c);
-            if (rc == WS6455_OK)
-                rc = open_with(c, ws6455__hs_client_protocol(c->aux->hsc), 0);
-            if (rc == WS6455_OK)
-                rc = 1;
-        }
     }
     if (rc < 0)
         return handshake_failed(c, rc);
@@ -347,7 +365,7 @@ int ws6455_conn_accept_upgrade(ws6455_conn *c, const ws6455_http_request *req, u
         return WS6455_ERR_INVALID_ARGUMENT;
     if (c->in_callback)
         return WS6455_ERR_INVALID_STATE;
-    if (c->ctx->cfg.role != WS6455_ROLE_SERVER || c->state != WS6455_STATE_CONNECTING ||
+    if (WS6455__IS_CLIENT(WS6455__CFG(c)) || c->state != WS6455_STATE_CONNECTING ||
         !c->aux || !c->aux->hss || c->error)
         return WS6455_ERR_INVALID_STATE;
     int rc = ws6455__hs_server_set_parsed(c->aux->hss, req);

@@ -8,12 +8,14 @@
 #include "outq.h"
 #include "pmd.h"
 
+#include <string.h>
+#if !defined(WS6455_NO_OS_RANDOM)
 #include <errno.h>
 #include <fcntl.h>
-#include <string.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/random.h>
+#endif
 #endif
 
 /* ------------------------------------------------------------ config */
@@ -40,39 +42,6 @@ void ws6455_callbacks_init(ws6455_callbacks *cb)
 {
     memset(cb, 0, sizeof *cb);
     cb->struct_size = sizeof *cb;
-}
-
-int ws6455_config_set_url(ws6455_config *cfg, const ws6455_url *url, char *storage,
-                          size_t storage_cap, char *target_storage, size_t target_cap)
-{
-    if (!cfg || !url || !storage || !target_storage)
-        return WS6455_ERR_INVALID_ARGUMENT;
-    size_t need = url->host_len + (url->host_is_ipv6 ? 2 : 0) + 7 + 1;
-    if (storage_cap < need || target_cap < url->target_len + 1)
-        return WS6455_ERR_BUFFER_TOO_SMALL;
-    size_t k = 0;
-    if (url->host_is_ipv6)
-        storage[k++] = '[';
-    memcpy(storage + k, url->host, url->host_len);
-    k += url->host_len;
-    if (url->host_is_ipv6)
-        storage[k++] = ']';
-    uint16_t default_port = url->secure ? 443 : 80;
-    if (url->port != default_port) {
-        char digits[6];
-        int d = 0;
-        for (unsigned v = url->port; v; v /= 10)
-            digits[d++] = (char)('0' + v % 10);
-        storage[k++] = ':';
-        while (d)
-            storage[k++] = digits[--d];
-    }
-    storage[k] = '\0';
-    memcpy(target_storage, url->target, url->target_len);
-    target_storage[url->target_len] = '\0';
-    cfg->host = storage;
-    cfg->target = target_storage;
-    return WS6455_OK;
 }
 
 /* The size of ws6455_config and ws6455_callbacks in the first release that
@@ -106,10 +75,21 @@ static void callbacks_upgrade(ws6455_callbacks *out, const ws6455_callbacks *in)
     out->struct_size = sizeof *out;
 }
 
+/* A role this build left out (WS6455_NO_CLIENT). */
+static int role_left_out(const ws6455_config *cfg)
+{
+#if defined(WS6455_NO_CLIENT)
+    return cfg->role == WS6455_ROLE_CLIENT;
+#else
+    (void)cfg;
+    return 0;
+#endif
+}
+
 /* Every rule, in field order; the first broken one names its field. */
 static const char *config_bad_field(const ws6455_config *cfg)
 {
-    if (cfg->role != WS6455_ROLE_SERVER && cfg->role != WS6455_ROLE_CLIENT)
+    if ((cfg->role != WS6455_ROLE_SERVER && cfg->role != WS6455_ROLE_CLIENT) || role_left_out(cfg))
         return "role";
     if (cfg->max_handshake_size == 0)
         return "max_handshake_size";
@@ -145,7 +125,21 @@ int ws6455_config_check(const ws6455_config *cfg, const char **bad_field)
     }
     if (bad_field)
         *bad_field = bad;
+    if (bad && cfg && role_left_out(cfg))
+        return WS6455_ERR_UNSUPPORTED;
     return bad ? WS6455_ERR_INVALID_ARGUMENT : WS6455_OK;
+}
+
+/* WS6455_NO_OS_RANDOM: a client (the only role that draws random bytes)
+ * needs the application's random callback. */
+static int random_left_out(const ws6455_config *cfg, const ws6455_callbacks *cb)
+{
+#if defined(WS6455_NO_OS_RANDOM)
+    return WS6455__IS_CLIENT(cfg) && !cb->random;
+#else
+    (void)cfg, (void)cb;
+    return 0;
+#endif
 }
 
 /* Copies the configuration's strings and arrays into one allocation so the
@@ -225,7 +219,14 @@ ws6455_context *ws6455_context_new_err(const ws6455_config *cfg, const ws6455_ca
         ws6455_config_init(&local, WS6455_ROLE_SERVER);
     *bad_field = config_bad_field(&local);
     if (*bad_field) {
-        *err = WS6455_ERR_INVALID_ARGUMENT;
+        *err = role_left_out(&local) ? WS6455_ERR_UNSUPPORTED : WS6455_ERR_INVALID_ARGUMENT;
+        return NULL;
+    }
+    ws6455_callbacks callbacks;
+    callbacks_upgrade(&callbacks, cb);
+    if (random_left_out(&local, &callbacks)) {
+        *bad_field = "random";
+        *err = WS6455_ERR_UNSUPPORTED;
         return NULL;
     }
     if (local.read_budget == 0)
@@ -245,7 +246,7 @@ ws6455_context *ws6455_context_new_err(const ws6455_config *cfg, const ws6455_ca
     }
     memset(ctx, 0, sizeof *ctx);
     ctx->alloc = alloc;
-    callbacks_upgrade(&ctx->cb, cb);
+    ctx->cb = callbacks;
     ctx->cfg = local;
     ctx->cfg.allocator = NULL;
     ctx->copied = copied;
@@ -330,6 +331,7 @@ void ws6455__context_give_spare(ws6455_context *ctx, uint8_t *p, size_t cap)
 
 /* ------------------------------------------------------------ randomness */
 
+#if !defined(WS6455_NO_OS_RANDOM)
 int ws6455__os_random(uint8_t *buf, size_t n)
 {
     while (n) {
@@ -368,10 +370,16 @@ int ws6455__os_random(uint8_t *buf, size_t n)
     return 0;
 }
 
+#endif
+
 int ws6455__context_random(ws6455_context *ctx, void *user, uint8_t *buf, size_t n)
 {
     if (ctx->cb.random)
         return ctx->cb.random(user, buf, n) == 0 ? WS6455_OK : WS6455_ERR_RANDOM;
+#if defined(WS6455_NO_OS_RANDOM)
+    (void)buf, (void)n;
+    return WS6455_ERR_RANDOM; /* unreachable: creation requires the callback */
+#else
     while (n) {
         if (ctx->rand_left == 0) {
             if (ws6455__os_random(ctx->rand_pool, sizeof ctx->rand_pool) != 0)
@@ -387,4 +395,5 @@ int ws6455__context_random(ws6455_context *ctx, void *user, uint8_t *buf, size_t
         n -= k;
     }
     return WS6455_OK;
+#endif
 }

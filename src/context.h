@@ -73,7 +73,8 @@ int ws6455__context_random(ws6455_context *ctx, void *user, uint8_t *buf, size_t
 uint8_t *ws6455__context_take_spare(ws6455_context *ctx, size_t need, size_t *cap);
 void ws6455__context_give_spare(ws6455_context *ctx, uint8_t *p, size_t cap);
 
-/* Reads the OS random source (getrandom, else /dev/urandom). 0 or -1. */
+/* Reads the OS random source (getrandom, else /dev/urandom). 0 or -1.
+ * Not in a WS6455_NO_OS_RANDOM build. */
 int ws6455__os_random(uint8_t *buf, size_t n);
 
 #endif

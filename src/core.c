@@ -11,7 +11,7 @@
 
 void ws6455__notify_close(ws6455_conn *c, int code, const char *reason, size_t len)
 {
-    if (c->close_notified || !(c->opened || c->ctx->cfg.role == WS6455_ROLE_CLIENT))
+    if (c->close_notified || !(c->opened || WS6455__IS_CLIENT(WS6455__CFG(c))))
         return;
     c->close_notified = 1;
     WS6455__EMIT(c, on_close, code, reason ? reason : "", len);
@@ -23,7 +23,9 @@ void ws6455__destroy(ws6455_conn *c)
     ws6455__outq_clear(&c->out, ctx);
     if (c->aux) {
         ws6455__hs_server_free(c->aux->hss);
+#if !defined(WS6455_NO_CLIENT)
         ws6455__hs_client_free(c->aux->hsc);
+#endif
         ws6455__free(&ctx->alloc, c->aux);
     }
     ws6455__pmd_free(c);
@@ -91,7 +93,7 @@ int ws6455__queue_frame(ws6455_conn *c, int opcode, int fin, const uint8_t *p, s
 int ws6455__queue_frame_rsv(ws6455_conn *c, int opcode, unsigned rsv, int fin, const uint8_t *p,
                             size_t n)
 {
-    int masked = c->ctx->cfg.role == WS6455_ROLE_CLIENT;
+    int masked = WS6455__IS_CLIENT(WS6455__CFG(c));
     size_t hlen = ws6455_frame_header_size(n, masked);
     if (n > SIZE_MAX - hlen)
         return WS6455_ERR_TOO_BIG_TO_SEND;

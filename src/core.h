@@ -105,6 +105,14 @@ struct ws6455_conn {
 /* The configuration, for brevity. */
 #define WS6455__CFG(c) (&(c)->ctx->cfg)
 
+/* Whether a configuration is the client role. A constant 0 in a
+ * WS6455_NO_CLIENT build, so the client's branches compile away. */
+#if defined(WS6455_NO_CLIENT)
+#define WS6455__IS_CLIENT(cfg) ((void)(cfg), 0)
+#else
+#define WS6455__IS_CLIENT(cfg) ((cfg)->role == WS6455_ROLE_CLIENT)
+#endif
+
 /* ---- callbacks and exits */
 /* Calls on_close once (for connections that opened, and clients). */
 void ws6455__notify_close(ws6455_conn *c, int code, const char *reason, size_t len);

@@ -1,6 +1,21 @@
 /* Error names and messages, generated from WS6455_ERROR_LIST so that the
- * enum, the names and the messages cannot drift apart. */
+ * enum, the names and the messages cannot drift apart. WS6455_NO_ERROR_STRINGS
+ * leaves both tables out (about 3 KB of a microcontroller's flash). */
 #include "ws6455.h"
+
+#if defined(WS6455_NO_ERROR_STRINGS)
+
+const char *ws6455_strerror(int err)
+{
+    return err == WS6455_OK ? "success" : "error";
+}
+
+const char *ws6455_errname(int err)
+{
+    return err == WS6455_OK ? "OK" : "ERR";
+}
+
+#else
 
 const char *ws6455_strerror(int err)
 {
@@ -31,6 +46,8 @@ const char *ws6455_errname(int err)
         return "UNKNOWN";
     }
 }
+
+#endif
 
 /* Many errors share a close code, so the generated cases repeat their
  * bodies: that is the table, not a copy-paste slip (hence the NOLINT). */

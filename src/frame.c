@@ -406,7 +406,7 @@ void ws6455_mask(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key[4
     unsigned k = (unsigned)(offset & 3u);
     size_t i = 0;
 
-    if (n >= 64) {
+    if (WS6455__FAST_PATHS && n >= 64) {
         /* Mask byte by byte until dst is 16-byte aligned: the stores of the
          * main loop then never straddle a cache line (worth ~30% when src
          * and dst are equally misaligned, the usual in-place case). */
@@ -414,7 +414,7 @@ void ws6455_mask(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key[4
         for (; i < head; i++)
             dst[i] = src[i] ^ key[(k + i) & 3u];
     }
-    if (i + 8 <= n) {
+    if (WS6455__FAST_PATHS && i + 8 <= n) {
         /* memcpy loads and stores compile to plain (unaligned) moves and
          * respect the aliasing rules; dst == src is fine because each
          * block is loaded completely before it is stored. gcc and clang

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#if !defined(WS6455_NO_CLIENT)
+
 /* ------------------------------------------------------------------ *
  * Client                                                               *
  * ------------------------------------------------------------------ */
@@ -14,12 +16,12 @@ struct ws6455_response {
 
 struct ws6455__hs_client {
     struct ws6455_response resp;
-    int requested;               /* a request was built: key and offers are set */
-    int result;                  /* 0 reading, 1 valid response, <0 sticky error */
+    int requested; /* a request was built: key and offers are set */
+    int result;    /* 0 reading, 1 valid response, <0 sticky error */
     char key[HS_KEY_LEN + 1];
     char expected[HS_ACCEPT_LEN + 1];
     int offered_extensions; /* the request offered extensions: the engine checks the answer */
-    ws6455__buf offered; /* offered subprotocols, each followed by a NUL */
+    ws6455__buf offered;    /* offered subprotocols, each followed by a NUL */
     size_t noffered;
     const char *chosen; /* into `offered`, or NULL */
 };
@@ -113,8 +115,7 @@ static int remember_offers(ws6455__hs_client *c, const ws6455__hs_client_params 
     return WS6455_OK;
 }
 
-static void write_client_request(hs_writer *w, const ws6455__hs_client_params *p,
-                                 const char *key)
+static void write_client_request(hs_writer *w, const ws6455__hs_client_params *p, const char *key)
 {
     ws6455__write_str(w, "GET ");
     if (p->target[0] == '?')
@@ -183,8 +184,9 @@ static int check_accept(const hs_head *h, const char *expected)
 {
     size_t len;
     const char *v = ws6455__head_value(h, "Sec-WebSocket-Accept", &len);
-    return v && len == HS_ACCEPT_LEN && memcmp(v, expected, HS_ACCEPT_LEN) == 0 ? WS6455_OK
-                                                                         : WS6455_ERR_HS_ACCEPT;
+    return v && len == HS_ACCEPT_LEN && memcmp(v, expected, HS_ACCEPT_LEN) == 0
+               ? WS6455_OK
+               : WS6455_ERR_HS_ACCEPT;
 }
 
 /* 4.1 item 5: extensions in the response must be ones we offered. Without
@@ -195,7 +197,7 @@ static int check_no_extensions(const ws6455__hs_client *c)
     if (c->offered_extensions)
         return WS6455_OK;
     return ws6455__head_find(&c->resp.head, "Sec-WebSocket-Extensions") ? WS6455_ERR_HS_EXTENSION
-                                                                 : WS6455_OK;
+                                                                        : WS6455_OK;
 }
 
 /* 4.1 item 6: at most one value, and one we offered (exact match). Two
@@ -285,3 +287,11 @@ int ws6455_response_header_at(const ws6455_response *r, size_t i, ws6455_header 
 {
     return r ? ws6455__head_field_at(&r->head, i, out) : WS6455_ERR_INVALID_ARGUMENT;
 }
+
+#else
+
+/* WS6455_NO_CLIENT: the client handshake is left out. ISO C wants a
+ * declaration in every translation unit. */
+typedef int ws6455__no_client_build;
+
+#endif

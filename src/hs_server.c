@@ -22,7 +22,7 @@ struct ws6455_request {
 
 struct ws6455__hs_server {
     struct ws6455_request req;
-    int result;                  /* 0 reading, 1 valid request, <0 sticky error */
+    int result;                     /* 0 reading, 1 valid request, <0 sticky error */
     char accept[HS_ACCEPT_LEN + 1]; /* Sec-WebSocket-Accept for the client's key */
 };
 
@@ -54,7 +54,8 @@ static int is_reg_name(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (ws6455__is_alpha(c) || ws6455__is_digit(c) || (c != '\0' && strchr("-._~!$&'()*+,;=", c) != NULL))
+        if (ws6455__is_alpha(c) || ws6455__is_digit(c) ||
+            (c != '\0' && strchr("-._~!$&'()*+,;=", c) != NULL))
             continue;
         if (c == '%' && i + 2 < n && ws6455__is_hex(s[i + 1]) && ws6455__is_hex(s[i + 2])) {
             i += 2;
@@ -177,8 +178,7 @@ static int check_key(const hs_head *h, char accept[HS_ACCEPT_LEN + 1])
 /* Copies each non-empty element of a header's list into the store, as its
  * own NUL-terminated string. With `tokens_only`, an element that is not an
  * RFC 7230 token is malformed (subprotocol names must be tokens). */
-static int collect_list(hs_head *h, const char *name, int tokens_only, hs_span **out,
-                        size_t *count)
+static int collect_list(hs_head *h, const char *name, int tokens_only, hs_span **out, size_t *count)
 {
     *out = NULL;
     *count = 0;
@@ -226,8 +226,7 @@ static int collect_offers(struct ws6455_request *r)
     int rc = collect_list(&r->head, "Sec-WebSocket-Protocol", 1, &r->protocols, &r->nprotocols);
     if (rc < 0)
         return rc;
-    return collect_list(&r->head, "Sec-WebSocket-Extensions", 0, &r->extensions,
-                        &r->nextensions);
+    return collect_list(&r->head, "Sec-WebSocket-Extensions", 0, &r->extensions, &r->nextensions);
 }
 
 /* Every rule that needs the whole head, in an order chosen so the most
@@ -237,9 +236,9 @@ static int validate_request(ws6455__hs_server *s)
 {
     const hs_head *h = &s->req.head;
     int rc;
-    if ((rc = check_no_body(h)) < 0 || (rc = check_host(h)) < 0 || (rc = ws6455__head_check_upgrade(h)) < 0 ||
-        (rc = ws6455__head_check_connection(h)) < 0 || (rc = check_ws_version(h)) < 0 ||
-        (rc = check_key(h, s->accept)) < 0)
+    if ((rc = check_no_body(h)) < 0 || (rc = check_host(h)) < 0 ||
+        (rc = ws6455__head_check_upgrade(h)) < 0 || (rc = ws6455__head_check_connection(h)) < 0 ||
+        (rc = check_ws_version(h)) < 0 || (rc = check_key(h, s->accept)) < 0)
         return rc;
     rc = collect_offers(&s->req);
     return rc < 0 ? rc : 1;
@@ -288,7 +287,8 @@ static int parsed_sizes_fit(const ws6455__hs_limits *lim, const ws6455_http_requ
 
 static int load_parsed_header(hs_head *h, const ws6455_header *hd)
 {
-    if (!ws6455__http_is_token(hd->name, hd->name_len) || !ws6455__http_is_field_value(hd->value, hd->value_len))
+    if (!ws6455__http_is_token(hd->name, hd->name_len) ||
+        !ws6455__http_is_field_value(hd->value, hd->value_len))
         return WS6455_ERR_HS_MALFORMED;
     const char *v = hd->value, *v_end = hd->value + hd->value_len;
     while (v < v_end && ws6455__is_ows(*v))
@@ -322,7 +322,8 @@ static int load_parsed_request(hs_head *h, const ws6455_http_request *r)
         (rc = ws6455__head_append_str(h, r->target, r->target_len, 0, &h->target)) < 0)
         return rc;
     h->have_start_line = 1;
-    if ((rc = ws6455__head_check_method(h)) < 0 || (rc = ws6455__http_check_version(major, minor)) < 0)
+    if ((rc = ws6455__head_check_method(h)) < 0 ||
+        (rc = ws6455__http_check_version(major, minor)) < 0)
         return rc;
     for (size_t i = 0; i < r->header_count; i++)
         if ((rc = load_parsed_header(h, &r->headers[i])) < 0)
@@ -433,24 +434,45 @@ const char *ws6455_request_extension(const ws6455_request *r, size_t i, size_t *
 
 static const char *reason_phrase(int status)
 {
+#if defined(WS6455_NO_ERROR_STRINGS)
+    /* The phrase is informative only (RFC 9112 4): the code is the answer. */
+    return status < 500 ? "Client Error" : "Server Error";
+#else
     switch (status) {
-    case 101: return "Switching Protocols";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return status < 500 ? "Client Error" : "Server Error";
+    case 101:
+        return "Switching Protocols";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 426:
+        return "Upgrade Required";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return status < 500 ? "Client Error" : "Server Error";
     }
+#endif
 }
 
 /* A complete rejection. 405 names the allowed method (RFC 7231 6.5.5);
@@ -489,11 +511,16 @@ static int append_rejection(ws6455__buf *out, const ws6455_allocator *a, int sta
 static int error_status(int err)
 {
     switch (err) {
-    case WS6455_ERR_HS_METHOD: return 405;
-    case WS6455_ERR_HS_WS_VERSION: return 426;
-    case WS6455_ERR_HS_TOO_LARGE: return 431;
-    case WS6455_ERR_NOMEM: return 500;
-    default: return 400;
+    case WS6455_ERR_HS_METHOD:
+        return 405;
+    case WS6455_ERR_HS_WS_VERSION:
+        return 426;
+    case WS6455_ERR_HS_TOO_LARGE:
+        return 431;
+    case WS6455_ERR_NOMEM:
+        return 500;
+    default:
+        return 400;
     }
 }
 
@@ -566,7 +593,8 @@ int ws6455__hs_server_respond(const ws6455__hs_server *s, const ws6455_handshake
     int rc = ws6455__http_check_extra_headers(reply->headers, reply->header_count);
     if (rc < 0)
         return rc;
-    if (reply->extensions && !ws6455__http_is_field_value(reply->extensions, strlen(reply->extensions)))
+    if (reply->extensions &&
+        !ws6455__http_is_field_value(reply->extensions, strlen(reply->extensions)))
         return WS6455_ERR_INVALID_ARGUMENT;
     ws6455_allocator ra;
     ws6455__allocator_resolve(&ra, a);
@@ -583,4 +611,3 @@ int ws6455__hs_server_respond(const ws6455__hs_server *s, const ws6455_handshake
         reply->body ? reply->body : text_line(body, sizeof body, reason_phrase(reply->status));
     return append_rejection(out, &ra, reply->status, reply->headers, reply->header_count, text);
 }
-

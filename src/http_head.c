@@ -113,7 +113,7 @@ static int list_contains_ci(const char *v, size_t n, const char *token)
  * ------------------------------------------------------------------ */
 
 void ws6455__head_init(hs_head *h, const ws6455_allocator *a, const ws6455__hs_limits *lim,
-                      int kind)
+                       int kind)
 {
     memset(h, 0, sizeof *h);
     ws6455__allocator_resolve(&h->a, a);
@@ -254,7 +254,8 @@ static int join_one_name(hs_head *h, size_t first)
     size_t k = 0, values = 0;
     for (size_t i = first; i < h->nfields; i++) {
         hs_field *f = &h->fields[i];
-        if (!field_name_is(h, f, ws6455__head_str(h, h->fields[first].name), h->fields[first].name.len))
+        if (!field_name_is(h, f, ws6455__head_str(h, h->fields[first].name),
+                           h->fields[first].name.len))
             continue;
         /* Count values, not bytes: an empty first value still takes a
          * separator, as the length computed above assumed. */
@@ -290,7 +291,8 @@ int ws6455__head_join_repeated(hs_head *h)
 /* "HTTP/" DIGIT "." DIGIT (RFC 7230 section 2.6; the name is case-sensitive). */
 int ws6455__http_parse_version(const char *s, size_t n, int *major, int *minor)
 {
-    if (n != 8 || memcmp(s, "HTTP/", 5) != 0 || !ws6455__is_digit(s[5]) || s[6] != '.' || !ws6455__is_digit(s[7]))
+    if (n != 8 || memcmp(s, "HTTP/", 5) != 0 || !ws6455__is_digit(s[5]) || s[6] != '.' ||
+        !ws6455__is_digit(s[7]))
         return WS6455_ERR_HS_MALFORMED;
     *major = s[5] - '0';
     *minor = s[7] - '0';
@@ -331,7 +333,8 @@ int ws6455__http_check_target(const char *t, size_t n)
     size_t i = 0;
     if (!ws6455__is_alpha(t[0]))
         return WS6455_ERR_HS_MALFORMED;
-    while (i < n && (ws6455__is_alpha(t[i]) || ws6455__is_digit(t[i]) || t[i] == '+' || t[i] == '-' || t[i] == '.'))
+    while (i < n && (ws6455__is_alpha(t[i]) || ws6455__is_digit(t[i]) || t[i] == '+' ||
+                     t[i] == '-' || t[i] == '.'))
         i++;
     if (n - i >= 3 && memcmp(t + i, "://", 3) == 0)
         return WS6455_OK;
@@ -375,6 +378,7 @@ static int parse_request_line(hs_head *h, size_t start, size_t end)
     return ws6455__http_check_version(major, minor);
 }
 
+#if !defined(WS6455_NO_CLIENT)
 /* HTTP-version SP 3DIGIT [SP reason-phrase]. The reason phrase is ignored;
  * its space is optional because some servers omit an empty phrase's SP. */
 static int parse_status_line(hs_head *h, size_t start, size_t end)
@@ -389,13 +393,15 @@ static int parse_status_line(hs_head *h, size_t start, size_t end)
         return rc;
     /* RFC 9110 15: a status code is three digits, 100..599. A first digit
      * of 0 would read "050" as 50 (fuzz finding F2). */
-    if (line[9] < '1' || line[9] > '5' || !ws6455__is_digit(line[10]) || !ws6455__is_digit(line[11]))
+    if (line[9] < '1' || line[9] > '5' || !ws6455__is_digit(line[10]) ||
+        !ws6455__is_digit(line[11]))
         return WS6455_ERR_HS_MALFORMED;
     if (n > 12 && line[12] != ' ')
         return WS6455_ERR_HS_MALFORMED;
     h->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
     return ws6455__http_check_version(major, minor);
 }
+#endif
 
 /* field-name ":" OWS field-value OWS. A line starting with whitespace is
  * obs-fold (RFC 7230 3.2.4 lets us reject it); whitespace before the colon
@@ -438,8 +444,11 @@ static int head_end_of_line(hs_head *h)
     }
     if (!h->have_start_line) {
         h->have_start_line = 1;
-        return h->kind == HS_KIND_REQUEST ? parse_request_line(h, start, end)
-                                          : parse_status_line(h, start, end);
+#if !defined(WS6455_NO_CLIENT)
+        if (h->kind == HS_KIND_RESPONSE)
+            return parse_status_line(h, start, end);
+#endif
+        return parse_request_line(h, start, end);
     }
     return parse_header_line(h, start, end);
 }
@@ -590,10 +599,18 @@ int ws6455__writer_end(hs_writer *w)
 static int is_library_owned_header(const char *name, size_t n)
 {
     static const char *const owned[] = {
-        "Content-Length",        "Content-Type",          "Transfer-Encoding",
-        "Connection",            "Upgrade",               "Host",
-        "Sec-WebSocket-Accept",  "Sec-WebSocket-Key",     "Sec-WebSocket-Version",
-        "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions", "Origin",
+        "Content-Length",
+        "Content-Type",
+        "Transfer-Encoding",
+        "Connection",
+        "Upgrade",
+        "Host",
+        "Sec-WebSocket-Accept",
+        "Sec-WebSocket-Key",
+        "Sec-WebSocket-Version",
+        "Sec-WebSocket-Protocol",
+        "Sec-WebSocket-Extensions",
+        "Origin",
     };
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
         if (ci_equal(name, n, owned[i], strlen(owned[i])))
@@ -611,11 +628,11 @@ int ws6455__http_check_extra_headers(const ws6455_header *h, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (!h[i].name || (!h[i].value && h[i].value_len))
             return WS6455_ERR_INVALID_ARGUMENT;
-        if (!ws6455__http_is_token(h[i].name, h[i].name_len) || !ws6455__http_is_field_value(h[i].value, h[i].value_len))
+        if (!ws6455__http_is_token(h[i].name, h[i].name_len) ||
+            !ws6455__http_is_field_value(h[i].value, h[i].value_len))
             return WS6455_ERR_INVALID_ARGUMENT;
         if (is_library_owned_header(h[i].name, h[i].name_len))
             return WS6455_ERR_INVALID_ARGUMENT;
     }
     return WS6455_OK;
 }
-

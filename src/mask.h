@@ -7,6 +7,19 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Size over speed: at -Os (gcc and clang define __OPTIMIZE_SIZE__) the
+ * paths that only exist for speed and repeat what the general code does —
+ * the fused small-frame loops of recv.c and send.c, word-at-a-time
+ * masking, unmasking and validating text in one pass — are left out: on a
+ * microcontroller the flash is worth more than their gain. Tested both
+ * ways: the differential tests compare them with the general path, and the
+ * build-switch tests run the general path alone at -Os. */
+#if defined(__OPTIMIZE_SIZE__)
+#define WS6455__FAST_PATHS 0
+#else
+#define WS6455__FAST_PATHS 1
+#endif
+
 /* Folded to a constant by the compiler: no byte-order macro needed. */
 static inline int ws6455__little_endian(void)
 {

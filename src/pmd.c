@@ -14,10 +14,12 @@ int ws6455_deflate_available(void)
 #endif
 }
 
+#if defined(WS6455_WITH_ZLIB)
+
 /* Whether this connection may negotiate at all. */
 static int pmd_wanted(const ws6455_conn *c)
 {
-    return ws6455_deflate_available() && WS6455__CFG(c)->deflate.enabled;
+    return WS6455__CFG(c)->deflate.enabled;
 }
 
 /* ------------------------------------------------------------ negotiation */
@@ -57,7 +59,6 @@ int ws6455__pmd_client_check(const ws6455_conn *c, const char *value, size_t len
 
 /* ------------------------------------------------------------ lifetime */
 
-#if defined(WS6455_WITH_ZLIB)
 
 /* The context's compressor shared by every server connection whose own
  * compressor would reset per message anyway (server_no_context_takeover)
@@ -152,11 +153,6 @@ int ws6455__pmd_inflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin,
     return ws6455__inflater_write(&c->pmd->rx, p, n, fin, inflate_to_engine, &t);
 }
 
-int ws6455__pmd_should_compress(const ws6455_conn *c, size_t n, unsigned flags)
-{
-    return c->pmd && !(flags & WS6455_SEND_UNCOMPRESSED) && n >= WS6455__CFG(c)->deflate.min_size;
-}
-
 int ws6455__pmd_deflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin, const uint8_t **out,
                         size_t *out_len)
 {
@@ -184,6 +180,26 @@ int ws6455__pmd_deflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin, con
 
 #else /* without zlib: nothing is negotiated, so none of this is reached */
 
+int ws6455__pmd_server_select(const ws6455_conn *c, const ws6455_request *req, char *resp,
+                              ws6455_deflate_params *agreed)
+{
+    (void)c, (void)req, (void)resp, (void)agreed;
+    return 0;
+}
+
+int ws6455__pmd_client_offer(const ws6455_conn *c, char *out, size_t cap)
+{
+    (void)c, (void)out, (void)cap;
+    return 0;
+}
+
+int ws6455__pmd_client_check(const ws6455_conn *c, const char *value, size_t len,
+                             ws6455_deflate_params *agreed)
+{
+    (void)c, (void)len, (void)agreed;
+    return value ? WS6455_ERR_HS_EXTENSION : 0; /* nothing was offered */
+}
+
 int ws6455__pmd_start(ws6455_conn *c, const ws6455_deflate_params *agreed)
 {
     (void)c;
@@ -206,12 +222,6 @@ int ws6455__pmd_inflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin,
 {
     (void)c, (void)p, (void)n, (void)fin, (void)sink;
     return WS6455_ERR_INVALID_STATE;
-}
-
-int ws6455__pmd_should_compress(const ws6455_conn *c, size_t n, unsigned flags)
-{
-    (void)c, (void)n, (void)flags;
-    return 0;
 }
 
 int ws6455__pmd_deflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin, const uint8_t **out,

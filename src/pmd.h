@@ -62,9 +62,6 @@ typedef int (*ws6455__pmd_sink)(ws6455_conn *c, const uint8_t *p, size_t n);
 int ws6455__pmd_inflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin,
                         ws6455__pmd_sink sink);
 
-/* Whether a message (or the first fragment of one) of n bytes should be
- * compressed, given the send flags. */
-int ws6455__pmd_should_compress(const ws6455_conn *c, size_t n, unsigned flags);
 
 /* Compresses the next piece of an outgoing message into the context's
  * scratch buffer (cleared first): `fin` ends the message. Sets *out and
@@ -72,5 +69,67 @@ int ws6455__pmd_should_compress(const ws6455_conn *c, size_t n, unsigned flags);
  * context). WS6455_OK or WS6455_ERR_NOMEM. */
 int ws6455__pmd_deflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin, const uint8_t **out,
                         size_t *out_len);
+
+/* ---- the per-message flags recv.c and send.c test; constant 0 without
+ * zlib, so their compressed paths compile away */
+
+#if defined(WS6455_WITH_ZLIB)
+
+/* Whether a message (or the first fragment of one) of n bytes should be
+ * compressed, given the send flags. */
+static inline int ws6455__pmd_should_compress(const ws6455_conn *c, size_t n, unsigned flags)
+{
+    return c->pmd && !(flags & WS6455_SEND_UNCOMPRESSED) && n >= c->ctx->cfg.deflate.min_size;
+}
+/* The message being received is compressed. */
+static inline int ws6455__pmd_rx_compressed(const ws6455_conn *c)
+{
+    return c->pmd && c->pmd->rx_compressed;
+}
+/* A new message begins, compressed when RSV1 is set (only possible once
+ * agreed: the decoder refuses RSV1 before). */
+static inline void ws6455__pmd_rx_begin(ws6455_conn *c, int rsv1)
+{
+    if (c->pmd)
+        c->pmd->rx_compressed = (uint8_t)(rsv1 != 0);
+}
+/* The fragmented message being sent is compressed. */
+static inline int ws6455__pmd_tx_compressed(const ws6455_conn *c)
+{
+    return c->pmd && c->pmd->tx_compressed;
+}
+static inline void ws6455__pmd_set_tx_compressed(ws6455_conn *c, int on)
+{
+    if (c->pmd)
+        c->pmd->tx_compressed = (uint8_t)(on != 0);
+}
+
+#else
+
+static inline int ws6455__pmd_should_compress(const ws6455_conn *c, size_t n, unsigned flags)
+{
+    (void)c, (void)n, (void)flags;
+    return 0;
+}
+static inline int ws6455__pmd_rx_compressed(const ws6455_conn *c)
+{
+    (void)c;
+    return 0;
+}
+static inline void ws6455__pmd_rx_begin(ws6455_conn *c, int rsv1)
+{
+    (void)c, (void)rsv1;
+}
+static inline int ws6455__pmd_tx_compressed(const ws6455_conn *c)
+{
+    (void)c;
+    return 0;
+}
+static inline void ws6455__pmd_set_tx_compressed(ws6455_conn *c, int on)
+{
+    (void)c, (void)on;
+}
+
+#endif
 
 #endif

@@ -226,7 +226,7 @@ static void on_data_piece(ws6455_conn *c, const uint8_t *p, size_t n, int frame_
                           int checked)
 {
     int message_ends = frame_ends && c->hdr.fin;
-    if (c->pmd && c->pmd->rx_compressed) {
+    if (ws6455__pmd_rx_compressed(c)) {
         on_compressed_piece(c, p, n, message_ends);
         return;
     }
@@ -271,8 +271,7 @@ static int on_header(ws6455_conn *c)
         return WS6455_ERR_RSV_BITS;
     if (h->opcode == WS6455_OP_TEXT || h->opcode == WS6455_OP_BINARY) {
         c->msg_opcode = h->opcode;
-        if (c->pmd)
-            c->pmd->rx_compressed = (h->rsv & WS6455_RSV1) != 0;
+        ws6455__pmd_rx_begin(c, h->rsv & WS6455_RSV1);
     }
     c->rx_left = h->payload_len;
     return WS6455_OK;
@@ -329,7 +328,8 @@ static void deliver_whole_message(ws6455_conn *c, uint8_t *p)
 {
     size_t n = (size_t)c->hdr.payload_len;
     int valid;
-    if (c->hdr.opcode == WS6455_OP_TEXT && c->hdr.masked && n >= FUSED_MIN) {
+    if (WS6455__FAST_PATHS && c->hdr.opcode == WS6455_OP_TEXT && c->hdr.masked &&
+        n >= FUSED_MIN) {
         ws6455_utf8 v;
         ws6455_utf8_init(&v);
         valid = ws6455__utf8_unmask_update(&v, p, n, c->hdr.mask, 0, NULL) == WS6455_OK &&
@@ -407,6 +407,7 @@ WS6455__NOINLINE static size_t rx_fast_server(ws6455_conn *c, uint8_t *p, size_t
     return (size_t)(f - p);
 }
 
+#if !defined(WS6455_NO_CLIENT)
 WS6455__NOINLINE static size_t rx_fast_client(ws6455_conn *c, uint8_t *p, size_t n)
 {
     const unsigned max = c->ctx->fast_len;
@@ -424,15 +425,25 @@ WS6455__NOINLINE static size_t rx_fast_client(ws6455_conn *c, uint8_t *p, size_t
     }
     return (size_t)(f - p);
 }
+#endif
+
+/* The fused fast path of the connection's role. */
+static inline size_t rx_fast(ws6455_conn *c, uint8_t *p, size_t n)
+{
+#if !defined(WS6455_NO_CLIENT)
+    if (WS6455__IS_CLIENT(WS6455__CFG(c)))
+        return rx_fast_client(c, p, n);
+#endif
+    return rx_fast_server(c, p, n);
+}
 
 void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
 {
     size_t off = 0;
     while (!must_stop(c) && (off < n || (c->rx_phase == WS6455__RX_PAYLOAD && !c->rx_left))) {
         if (c->rx_phase == WS6455__RX_HEADER) {
-            if (c->dec.have == 0 && c->msg_opcode == 0 && c->ctx->fast_rx) {
-                off += c->ctx->cfg.role == WS6455_ROLE_SERVER ? rx_fast_server(c, p + off, n - off)
-                                                              : rx_fast_client(c, p + off, n - off);
+            if (WS6455__FAST_PATHS && c->dec.have == 0 && c->msg_opcode == 0 && c->ctx->fast_rx) {
+                off += rx_fast(c, p + off, n - off);
                 if (must_stop(c) || off == n)
                     break;
             }
@@ -464,8 +475,9 @@ void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
         uint8_t *piece = p + off;
         uint64_t at = c->hdr.payload_len - c->rx_left;
         int checked = 0;
-        if (c->hdr.masked && take >= FUSED_MIN && c->msg_opcode == WS6455_OP_TEXT &&
-            !is_control(c->hdr.opcode) && !(c->pmd && c->pmd->rx_compressed)) {
+        if (WS6455__FAST_PATHS && c->hdr.masked && take >= FUSED_MIN &&
+            c->msg_opcode == WS6455_OP_TEXT && !is_control(c->hdr.opcode) &&
+            !ws6455__pmd_rx_compressed(c)) {
             /* Unmasked and validated in one pass; a failure is reported
              * where check_text would have reported it. */
             if (ws6455__utf8_unmask_update(&c->rx_utf8, piece, take, c->hdr.mask, at, NULL) < 0) {

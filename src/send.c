@@ -29,7 +29,7 @@ static int may_write_through(const ws6455_conn *c)
 {
     const ws6455_context *ctx = c->ctx;
     return (ctx->cfg.flags & WS6455_WRITE_THROUGH) && c->out.len == 0 && c->in_callback == 0 &&
-           ctx->cfg.role == WS6455_ROLE_SERVER && (ctx->cb.writev || ctx->cb.write);
+           !WS6455__IS_CLIENT(&ctx->cfg) && (ctx->cb.writev || ctx->cb.write);
 }
 
 /* Writes head+payload; returns bytes written (0 when it would block), or
@@ -116,11 +116,11 @@ static int send_data(ws6455_conn *c, int opcode, int starting, int fin, const ui
                      size_t n, unsigned flags)
 {
     int compress = starting ? ws6455__pmd_should_compress(c, n, flags)
-                            : c->pmd && c->pmd->tx_compressed;
+                            : ws6455__pmd_tx_compressed(c);
     if (!compress) {
         int rc = send_data_frame(c, opcode, fin, p, n);
-        if (rc == WS6455_OK && c->pmd && starting)
-            c->pmd->tx_compressed = 0;
+        if (rc == WS6455_OK && starting)
+            ws6455__pmd_set_tx_compressed(c, 0);
         return rc;
     }
     size_t bound = deflate_bound(n), max = c->ctx->cfg.max_output_buffer;
@@ -134,7 +134,7 @@ static int send_data(ws6455_conn *c, int opcode, int starting, int fin, const ui
     if (rc == WS6455_OK)
         rc = ws6455__queue_frame_rsv(c, opcode, starting ? WS6455_RSV1 : 0, fin, z, zn);
     if (rc == WS6455_OK)
-        c->pmd->tx_compressed = !fin;
+        ws6455__pmd_set_tx_compressed(c, !fin);
     return rc;
 }
 
@@ -198,7 +198,7 @@ int ws6455_send_text(ws6455_conn *c, const char *s, size_t n)
     uint8_t *d;
     /* ASCII is valid UTF-8; other text is validated on the general path
      * (the bytes copied into the uncommitted room are then ignored). */
-    if (c && s && (d = send_small(c, n)) != NULL &&
+    if (WS6455__FAST_PATHS && c && s && (d = send_small(c, n)) != NULL &&
         !ws6455__copy_small_high(d + 2, (const uint8_t *)s, n)) {
         send_small_commit(c, d, 0x81, n);
         return WS6455_OK;
@@ -209,7 +209,7 @@ int ws6455_send_text(ws6455_conn *c, const char *s, size_t n)
 int ws6455_send_binary(ws6455_conn *c, const void *p, size_t n)
 {
     uint8_t *d;
-    if (c && p && (d = send_small(c, n)) != NULL) {
+    if (WS6455__FAST_PATHS && c && p && (d = send_small(c, n)) != NULL) {
         ws6455__copy_small(d + 2, p, n);
         send_small_commit(c, d, 0x82, n);
         return WS6455_OK;
@@ -314,7 +314,7 @@ int ws6455_send_message_ex(ws6455_conn *c, ws6455_message *m, unsigned flags)
         return rc;
     if (c->tx_frag_opcode)
         return WS6455_ERR_INVALID_STATE;
-    if (c->ctx->cfg.role == WS6455_ROLE_CLIENT || may_write_through(c) ||
+    if (WS6455__IS_CLIENT(WS6455__CFG(c)) || may_write_through(c) ||
         ws6455__pmd_should_compress(c, m->payload_len, flags)) {
         /* A client masks with a fresh key, and a compressed frame is the
          * connection's own: the payload is copied. */

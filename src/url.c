@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#if !defined(WS6455_NO_CLIENT)
+
 static int is_unreserved(char c)
 {
     return ws6455__is_alpha(c) || ws6455__is_digit(c) || c == '-' || c == '.' || c == '_' || c == '~';
@@ -246,3 +248,45 @@ int ws6455_url_parse(const char *url, size_t len, ws6455_url *out)
     *out = u;
     return WS6455_OK;
 }
+
+/* The Host header value and the request target a client connects with. */
+int ws6455_config_set_url(ws6455_config *cfg, const ws6455_url *url, char *storage,
+                          size_t storage_cap, char *target_storage, size_t target_cap)
+{
+    if (!cfg || !url || !storage || !target_storage)
+        return WS6455_ERR_INVALID_ARGUMENT;
+    size_t need = url->host_len + (url->host_is_ipv6 ? 2 : 0) + 7 + 1;
+    if (storage_cap < need || target_cap < url->target_len + 1)
+        return WS6455_ERR_BUFFER_TOO_SMALL;
+    size_t k = 0;
+    if (url->host_is_ipv6)
+        storage[k++] = '[';
+    memcpy(storage + k, url->host, url->host_len);
+    k += url->host_len;
+    if (url->host_is_ipv6)
+        storage[k++] = ']';
+    uint16_t default_port = url->secure ? 443 : 80;
+    if (url->port != default_port) {
+        char digits[6];
+        int d = 0;
+        for (unsigned v = url->port; v; v /= 10)
+            digits[d++] = (char)('0' + v % 10);
+        storage[k++] = ':';
+        while (d)
+            storage[k++] = digits[--d];
+    }
+    storage[k] = '\0';
+    memcpy(target_storage, url->target, url->target_len);
+    target_storage[url->target_len] = '\0';
+    cfg->host = storage;
+    cfg->target = target_storage;
+    return WS6455_OK;
+}
+
+#else
+
+/* WS6455_NO_CLIENT: URLs, which only the client role uses, are left out. ISO C wants a
+ * declaration in every translation unit. */
+typedef int ws6455__no_client_build;
+
+#endif

@@ -2,8 +2,9 @@
  *
  * Layers, all producing exactly the same answer:
  *  1. A shift-based DFA that is the reference for everything else: one
- *     uint64_t per byte value holds the next state for every current state,
- *     packed as 6-bit fields, so a step is one table load and one shift.
+ *     uint64_t per class of byte holds the next state for every current
+ *     state, packed as 6-bit fields, so a step is two table loads (class,
+ *     row) off the dependency chain and one shift on it.
  *     Its states are exactly the "still completable" prefixes, so it enters
  *     the error state at the first byte after which no continuation of the
  *     input can be valid: that is the fail-fast offset.
@@ -66,24 +67,38 @@ enum {
 #define XF4 GO(S_ACC, S_F4)
 #define BAD 0 /* C0, C1 (always overlong), F5..FF (above U+10FFFF) */
 
+/* The twelve distinct rows, one per class of byte; each byte value names
+ * its row in a 256-byte table. Two small tables instead of one entry per
+ * byte value (2 KiB of uint64_t) keep the whole DFA under 400 bytes, which
+ * matters on a microcontroller; the class load does not depend on the
+ * state, so the per-byte dependency chain is still a single shift. */
+enum { K_ASC, K_CLO, K_CMID, K_CHI, K_L2, K_L3, K_L4, K_E0, K_ED, K_F0, K_F4, K_BAD };
+
+static const uint64_t dfa_row[] = {
+    [K_ASC] = ASC, [K_CLO] = CLO, [K_CMID] = CMID, [K_CHI] = CHI, [K_L2] = L2, [K_L3] = L3,
+    [K_L4] = L4,   [K_E0] = XE0,  [K_ED] = XED,    [K_F0] = XF0,  [K_F4] = XF4, [K_BAD] = BAD,
+};
+
 #define R4(e) e, e, e, e
 #define R16(e) R4(e), R4(e), R4(e), R4(e)
 
-/* One row per high nibble. */
+/* One line per high nibble. */
 /* clang-format off */
-static const uint64_t dfa[] = {
-    R16(ASC), R16(ASC), R16(ASC), R16(ASC), R16(ASC), R16(ASC), R16(ASC), R16(ASC), /* 00..7F */
-    R16(CLO),                                                                       /* 80..8F */
-    R16(CMID),                                                                      /* 90..9F */
-    R16(CHI),                                                                       /* A0..AF */
-    R16(CHI),                                                                       /* B0..BF */
-    BAD, BAD, L2, L2, R4(L2), R4(L2), R4(L2),                                       /* C0..CF */
-    R16(L2),                                                                        /* D0..DF */
-    XE0, L3, L3, L3, R4(L3), R4(L3), L3, XED, L3, L3,                               /* E0..EF */
-    XF0, L4, L4, L4, XF4, BAD, BAD, BAD, R4(BAD), R4(BAD),                          /* F0..FF */
+static const uint8_t byte_class[] = {
+    R16(K_ASC), R16(K_ASC), R16(K_ASC), R16(K_ASC),                                  /* 00..3F */
+    R16(K_ASC), R16(K_ASC), R16(K_ASC), R16(K_ASC),                                  /* 40..7F */
+    R16(K_CLO),                                                                      /* 80..8F */
+    R16(K_CMID),                                                                     /* 90..9F */
+    R16(K_CHI),                                                                      /* A0..AF */
+    R16(K_CHI),                                                                      /* B0..BF */
+    K_BAD, K_BAD, K_L2, K_L2, R4(K_L2), R4(K_L2), R4(K_L2),                          /* C0..CF */
+    R16(K_L2),                                                                       /* D0..DF */
+    K_E0, K_L3, K_L3, K_L3, R4(K_L3), R4(K_L3), K_L3, K_ED, K_L3, K_L3,             /* E0..EF */
+    K_F0, K_L4, K_L4, K_L4, K_F4, K_BAD, K_BAD, K_BAD, R4(K_BAD), R4(K_BAD),         /* F0..FF */
 };
 /* clang-format on */
-_Static_assert(sizeof dfa / sizeof dfa[0] == 256, "one DFA entry per byte value");
+_Static_assert(sizeof byte_class == 256, "one class per byte value");
+_Static_assert(sizeof dfa_row / sizeof dfa_row[0] == K_BAD + 1, "one row per class");
 _Static_assert(S_F4 + 6 <= 64, "every state field fits in a uint64_t");
 
 /* Runs the DFA over p[0..n). The returned state is only meaningful in its low
@@ -92,7 +107,7 @@ _Static_assert(S_F4 + 6 <= 64, "every state field fits in a uint64_t");
 static uint64_t dfa_run(uint64_t s, const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        s = dfa[p[i]] >> (s & 63);
+        s = dfa_row[byte_class[p[i]]] >> (s & 63);
     return s;
 }
 
@@ -102,7 +117,7 @@ static size_t dfa_find_error(uint64_t s, const uint8_t *p, size_t n)
 {
     size_t i = 0;
     for (; i < n; i++) {
-        s = dfa[p[i]] >> (s & 63);
+        s = dfa_row[byte_class[p[i]]] >> (s & 63);
         if ((s & 63) == S_ERR)
             break;
     }

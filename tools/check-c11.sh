@@ -4,7 +4,10 @@
 # macros it needs (_POSIX_C_SOURCE, _DEFAULT_SOURCE) before any include.
 # Runs each compiler given (default: gcc, clang, and musl-gcc and
 # arm-none-eabi-gcc when installed: musl and newlib hide more behind the
-# feature macros than glibc does). Works for whatever src/*.c exist.
+# feature macros than glibc does). Works for whatever src/*.c exist. Each
+# compiler also runs once more with the build switches of include/ws6455.h
+# (WS6455_NO_CLIENT, WS6455_NO_OS_RANDOM, WS6455_NO_ERROR_STRINGS) at -Os,
+# where files that the switches empty must still be valid C.
 #   sh tools/check-c11.sh [CC...]
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -13,9 +16,13 @@ if [ $# = 0 ]; then
     command -v musl-gcc >/dev/null 2>&1 && set -- "$@" musl-gcc
     command -v arm-none-eabi-gcc >/dev/null 2>&1 && set -- "$@" "arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb"
 fi
+SWITCHES="-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS -Os"
 # One compile per (compiler, file), two at a time.
 for cc in "$@"; do
-    for f in src/*.c; do printf '%s\t%s\n' "$cc" "$f"; done
+    for f in src/*.c; do
+        printf '%s\t%s\n' "$cc" "$f"
+        printf '%s %s\t%s\n' "$cc" "$SWITCHES" "$f"
+    done
 done | xargs -P "${JOBS:-2}" -d '\n' -n 1 sh -c '
     cc=${1%%	*} f=${1#*	}
     # src/deflate.c needs zlib (WITH_ZLIB=1): only where the compiler has it.
@@ -29,5 +36,5 @@ done | xargs -P "${JOBS:-2}" -d '\n' -n 1 sh -c '
         exit 1
     fi' sh
 status=$?
-[ $status = 0 ] && echo "check-c11: $(ls src/*.c | wc -l) sources x $# compilers ($*) compile alone as -std=c11 -pedantic -Werror"
+[ $status = 0 ] && echo "check-c11: $(ls src/*.c | wc -l) sources x $# compilers ($*), without and with the build switches, compile alone as -std=c11 -pedantic -Werror"
 [ $status = 0 ]

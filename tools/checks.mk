@@ -17,12 +17,14 @@
 #   make size                text/data/bss of each object of the static library
 #   make size-cortex-m4      arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -Os static
 #                            library, linked into a newlib program, with the size table
+#   make size-table          docs/embedded.md's table: x86-64 and Cortex-M4, -Os, each
+#                            build switch, library and smallest server (tools/size-table.sh)
 #   make docs                HTML reference (Doxygen) in build/docs/html; fails
 #                            naming every undocumented public symbol
 #   make check-doc-code      every ```c block of README.md and docs/*.md compiles
 
 .PHONY: amalgamation test-amalgamation test-byteorder check-c11 check-hardening check-consumers \
-        check-abi abi-baseline test-m32 test-qemu test-musl size size-cortex-m4 docs check-doc-code
+        check-abi abi-baseline test-m32 test-qemu test-musl size size-cortex-m4 size-table docs check-doc-code
 
 amalgamation:
 	@CC="$(CC)" WITH_ZLIB="$(WITH_ZLIB)" sh tools/amalgamate.sh dist
@@ -69,6 +71,9 @@ size: static
 
 size-cortex-m4:
 	+@sh tools/size-cortex-m4.sh
+
+size-table:
+	+@sh tools/size-table.sh
 
 docs:
 	@sh tools/docs.sh

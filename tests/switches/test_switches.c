@@ -1,0 +1,327 @@
+/* The build switches of include/ws6455.h, each checked in a library built
+ * with it (the Makefile compiles this file and the library sources with the
+ * switches, twice):
+ *   - server-only: WS6455_NO_CLIENT, WS6455_NO_OS_RANDOM and
+ *     WS6455_NO_ERROR_STRINGS together, the embedded server's build;
+ *   - no-os-random: WS6455_NO_OS_RANDOM alone, with a client.
+ * A server must work exactly as in the full build: a real browser request
+ * answered byte for byte, frames echoed, violations closed with the RFC's
+ * code. What a switch removes must be refused with WS6455_ERR_UNSUPPORTED
+ * (or, for the strings, be replaced by the documented placeholders). */
+#include "testutil.h"
+
+#include "convo.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#if !defined(WS6455_NO_OS_RANDOM)
+#error "built without a switch: see the test-switches rules in the Makefile"
+#endif
+
+/* A request with Chromium's header set and the key of RFC 6455 1.3, and
+ * the answer the RFC fixes for that key. */
+static const char chromium_request[] =
+    "GET /chat HTTP/1.1\r\n"
+    "Host: 127.0.0.1:9001\r\n"
+    "Connection: Upgrade\r\n"
+    "Pragma: no-cache\r\n"
+    "Cache-Control: no-cache\r\n"
+    "Upgrade: websocket\r\n"
+    "Origin: http://127.0.0.1:9001\r\n"
+    "Sec-WebSocket-Version: 13\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+    "\r\n";
+
+static const char switching_protocols[] = "HTTP/1.1 101 Switching Protocols\r\n"
+                                          "Upgrade: websocket\r\n"
+                                          "Connection: Upgrade\r\n"
+                                          "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+                                          "\r\n";
+
+typedef struct echo {
+    int closes, errors, close_code;
+} echo;
+
+static void echo_message(ws6455_conn *c, int opcode, const uint8_t *p, size_t n, void *user)
+{
+    (void)user;
+    assert_int_equal(opcode == WS6455_OP_TEXT ? ws6455_send_text(c, (const char *)p, n)
+                                              : ws6455_send_binary(c, p, n),
+                     WS6455_OK);
+}
+
+static void echo_close(ws6455_conn *c, int code, const char *reason, size_t len, void *user)
+{
+    (void)c, (void)reason, (void)len;
+    echo *e = user;
+    e->closes++;
+    e->close_code = code;
+}
+
+static void echo_error(ws6455_conn *c, int err, void *user)
+{
+    (void)c, (void)err;
+    ((echo *)user)->errors++;
+}
+
+static ws6455_conn *echo_server(echo *e)
+{
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+    ws6455_callbacks cb;
+    ws6455_callbacks_init(&cb);
+    cb.on_message = echo_message;
+    cb.on_close = echo_close;
+    cb.on_error = echo_error;
+    memset(e, 0, sizeof *e);
+    ws6455_conn *c = ws6455_conn_new(&cfg, &cb, e);
+    assert_non_null(c);
+    return c;
+}
+
+/* Feeds everything, takes everything the connection has to send. */
+static size_t exchange(ws6455_conn *c, const void *in, size_t n, uint8_t *out, size_t cap)
+{
+    size_t used = 0;
+    (void)ws6455_conn_recv(c, (uint8_t *)in, n, &used);
+    size_t got = 0;
+    const uint8_t *p;
+    size_t k;
+    while ((k = ws6455_conn_pending(c, &p)) > 0) {
+        assert_true(got + k <= cap);
+        memcpy(out + got, p, k);
+        got += k;
+        assert_int_equal(ws6455_conn_consume(c, k), WS6455_OK);
+    }
+    return got;
+}
+
+static void open_server(ws6455_conn *c)
+{
+    uint8_t out[512];
+    char in[sizeof chromium_request];
+    memcpy(in, chromium_request, sizeof in);
+    size_t n = exchange(c, in, sizeof chromium_request - 1, out, sizeof out);
+    /* No Sec-WebSocket-Extensions: without zlib the offer is declined. */
+    assert_int_equal(n, sizeof switching_protocols - 1);
+    assert_memory_equal(out, switching_protocols, n);
+    assert_int_equal(ws6455_conn_state(c), WS6455_STATE_OPEN);
+}
+
+static void test_server_echoes_byte_for_byte(void **state)
+{
+    (void)state;
+    echo e;
+    ws6455_conn *c = echo_server(&e);
+    open_server(c);
+    static const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
+    uint8_t frame[64], out[64];
+    size_t n = tu_frame(frame, 1, WS6455_OP_TEXT, "Hello", 5, mask);
+    /* RFC 6455 5.7: the masked "Hello" */
+    static const uint8_t rfc_masked[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d,
+                                         0x7f, 0x9f, 0x4d, 0x51, 0x58};
+    assert_int_equal(n, sizeof rfc_masked);
+    assert_memory_equal(frame, rfc_masked, n);
+    n = exchange(c, frame, n, out, sizeof out);
+    static const uint8_t rfc_unmasked[] = {0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f};
+    assert_int_equal(n, sizeof rfc_unmasked);
+    assert_memory_equal(out, rfc_unmasked, n);
+    ws6455_conn_free(c);
+}
+
+static void test_server_closes_invalid_text_with_1007(void **state)
+{
+    (void)state;
+    echo e;
+    ws6455_conn *c = echo_server(&e);
+    open_server(c);
+    static const uint8_t mask[4] = {1, 2, 3, 4};
+    uint8_t frame[16], out[64];
+    size_t n = tu_frame(frame, 1, WS6455_OP_TEXT, "\xc0\xaf", 2, mask);
+    n = exchange(c, frame, n, out, sizeof out);
+    assert_int_equal(e.errors, 1);
+    assert_int_equal(e.closes, 1);
+    assert_int_equal(e.close_code, 1007);
+    /* A close frame with 1007 (03 EF); the reason is the error's string. */
+    assert_true(n >= 4);
+    assert_int_equal(out[0], 0x88);
+    assert_int_equal(out[2], 0x03);
+    assert_int_equal(out[3], 0xef);
+#if defined(WS6455_NO_ERROR_STRINGS)
+    static const uint8_t want[] = {0x88, 0x07, 0x03, 0xef, 'e', 'r', 'r', 'o', 'r'};
+    assert_int_equal(n, sizeof want);
+    assert_memory_equal(out, want, n);
+#endif
+    ws6455_conn_free(c);
+}
+
+static void test_bad_request_gets_its_http_error(void **state)
+{
+    (void)state;
+    echo e;
+    ws6455_conn *c = echo_server(&e);
+    static const char post[] = "POST / HTTP/1.1\r\nHost: a\r\n\r\n";
+    uint8_t out[512];
+    size_t n = exchange(c, post, sizeof post - 1, out, sizeof out - 1);
+    out[n] = 0;
+#if defined(WS6455_NO_ERROR_STRINGS)
+    /* The status code stays; the reason phrase is generic. */
+    assert_true(strncmp((char *)out, "HTTP/1.1 405 Client Error\r\n", 27) == 0);
+    const char *body = strstr((char *)out, "\r\n\r\n");
+    assert_non_null(body);
+    assert_string_equal(body + 4, "error\n");
+    assert_non_null(strstr((char *)out, "Content-Length: 6\r\n"));
+    assert_non_null(strstr((char *)out, "\r\nAllow: GET\r\n"));
+#else
+    assert_true(strncmp((char *)out, "HTTP/1.1 405 Method Not Allowed\r\n", 33) == 0);
+#endif
+    ws6455_conn_free(c);
+}
+
+static void test_error_strings(void **state)
+{
+    (void)state;
+#if defined(WS6455_NO_ERROR_STRINGS)
+    assert_string_equal(ws6455_strerror(WS6455_OK), "success");
+    assert_string_equal(ws6455_strerror(WS6455_ERR_UTF8), "error");
+    assert_string_equal(ws6455_strerror(12345), "error");
+    assert_string_equal(ws6455_errname(WS6455_OK), "OK");
+    assert_string_equal(ws6455_errname(WS6455_ERR_HS_KEY), "ERR");
+#else
+    assert_string_equal(ws6455_strerror(WS6455_ERR_UNSUPPORTED),
+                        "feature left out of this build (a WS6455_NO_* switch)");
+    assert_string_equal(ws6455_errname(WS6455_ERR_UNSUPPORTED), "UNSUPPORTED");
+#endif
+    /* Codes and close codes do not depend on the strings. */
+    assert_int_equal(ws6455_error_close_code(WS6455_ERR_UTF8), 1007);
+    assert_int_equal(ws6455_error_close_code(WS6455_ERR_MESSAGE_TOO_BIG), 1009);
+}
+
+#if defined(WS6455_NO_CLIENT)
+
+static void test_client_role_is_unsupported(void **state)
+{
+    (void)state;
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_CLIENT);
+    cfg.host = "example.com";
+    const char *bad = NULL;
+    assert_int_equal(ws6455_config_check(&cfg, &bad), WS6455_ERR_UNSUPPORTED);
+    assert_string_equal(bad, "role");
+    int err = 0;
+    bad = NULL;
+    assert_null(ws6455_context_new_err(&cfg, NULL, &err, &bad));
+    assert_int_equal(err, WS6455_ERR_UNSUPPORTED);
+    assert_string_equal(bad, "role");
+    err = 0;
+    assert_null(ws6455_conn_new_err(&cfg, NULL, NULL, &err, &bad));
+    assert_int_equal(err, WS6455_ERR_UNSUPPORTED);
+    /* A role that exists in no build is still an invalid argument. */
+    cfg.role = 7;
+    assert_int_equal(ws6455_config_check(&cfg, &bad), WS6455_ERR_INVALID_ARGUMENT);
+    assert_string_equal(bad, "role");
+}
+
+#else
+
+/* Bytes counting up from *user. */
+static int fixed_random(void *user, uint8_t *buf, size_t n)
+{
+    unsigned *next = user;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (uint8_t)(*next)++;
+    return 0;
+}
+
+static ws6455_config client_config(void)
+{
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_CLIENT);
+    cfg.host = "example.com";
+    return cfg;
+}
+
+static void test_client_needs_the_random_callback(void **state)
+{
+    (void)state;
+    ws6455_config cfg = client_config();
+    /* The configuration alone is fine: the callback is what is missing. */
+    assert_int_equal(ws6455_config_check(&cfg, NULL), WS6455_OK);
+    int err = 0;
+    const char *bad = NULL;
+    assert_null(ws6455_context_new_err(&cfg, NULL, &err, &bad));
+    assert_int_equal(err, WS6455_ERR_UNSUPPORTED);
+    assert_string_equal(bad, "random");
+    ws6455_callbacks cb;
+    ws6455_callbacks_init(&cb);
+    err = 0;
+    assert_null(ws6455_conn_new_err(&cfg, &cb, NULL, &err, &bad));
+    assert_int_equal(err, WS6455_ERR_UNSUPPORTED);
+    assert_string_equal(bad, "random");
+    /* A server draws no random bytes and needs no callback. */
+    ws6455_config server;
+    ws6455_config_init(&server, WS6455_ROLE_SERVER);
+    ws6455_conn *c = ws6455_conn_new_err(&server, &cb, NULL, &err, &bad);
+    assert_non_null(c);
+    ws6455_conn_free(c);
+}
+
+/* The handshake nonce and masking keys come from the callback, in order:
+ * the key is base64 of bytes 00..0f, the first frame's mask 10 11 12 13. */
+static void test_client_uses_the_random_callback(void **state)
+{
+    (void)state;
+    ws6455_config cfg = client_config();
+    ws6455_callbacks cb;
+    ws6455_callbacks_init(&cb);
+    cb.random = fixed_random;
+    unsigned next = 0;
+    ws6455_conn *c = ws6455_conn_new(&cfg, &cb, &next);
+    assert_non_null(c);
+    const uint8_t *p;
+    size_t n = ws6455_conn_pending(c, &p);
+    char head[512];
+    assert_true(n < sizeof head);
+    memcpy(head, p, n);
+    head[n] = 0;
+    assert_non_null(strstr(head, "\r\nSec-WebSocket-Key: AAECAwQFBgcICQoLDA0ODw==\r\n"));
+    assert_int_equal(ws6455_conn_consume(c, n), WS6455_OK);
+    /* base64(SHA-1(key + GUID)) for that key, computed independently */
+    char accept[29];
+    assert_int_equal(ws6455_accept_key("AAECAwQFBgcICQoLDA0ODw==", 24, accept), WS6455_OK);
+    char resp[256];
+    int len = snprintf(resp, sizeof resp,
+                       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+                       accept);
+    size_t used = 0;
+    assert_int_equal(ws6455_conn_recv(c, (uint8_t *)resp, (size_t)len, &used), WS6455_OK);
+    assert_int_equal(ws6455_conn_state(c), WS6455_STATE_OPEN);
+    assert_int_equal(ws6455_send_text(c, "Hi", 2), WS6455_OK);
+    n = ws6455_conn_pending(c, &p);
+    static const uint8_t want[] = {0x81, 0x82, 0x10, 0x11, 0x12, 0x13, 'H' ^ 0x10, 'i' ^ 0x11};
+    assert_int_equal(n, sizeof want);
+    assert_memory_equal(p, want, n);
+    ws6455_conn_free(c);
+}
+
+#endif
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_server_echoes_byte_for_byte),
+        cmocka_unit_test(test_server_closes_invalid_text_with_1007),
+        cmocka_unit_test(test_bad_request_gets_its_http_error),
+        cmocka_unit_test(test_error_strings),
+#if defined(WS6455_NO_CLIENT)
+        cmocka_unit_test(test_client_role_is_unsupported),
+#else
+        cmocka_unit_test(test_client_needs_the_random_callback),
+        cmocka_unit_test(test_client_uses_the_random_callback),
+#endif
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,54 @@
+#!/bin/sh
+# The code-size table of docs/embedded.md: for x86-64 (the host compiler)
+# and a Cortex-M4 (arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb, newlib-nano),
+# at -Os, for each build switch (include/ws6455.h), two figures in bytes of
+# flash (.text + .rodata + .data):
+#   library  every object of the static library (what `size -t` adds up);
+#   server   what the smallest useful server (tools/size_server.c: sans-I/O
+#            echo with handshake, ticks and close) takes from the library when
+#            linked with -ffunction-sections -Wl,--gc-sections, read from the
+#            linker map (tools/map_sizes.py), newlib and libc not counted.
+# Usage: sh tools/size-table.sh [host|m4]... (default: both). B_SIZE is the
+# build directory (default build/size). Writes the table to stdout.
+set -eu
+cd "$(dirname "$0")/.."
+B=${B_SIZE:-build/size}
+targets=${*:-host m4}
+
+# name|switches
+configs='full|
+NO_ERROR_STRINGS|-DWS6455_NO_ERROR_STRINGS
+NO_OS_RANDOM|-DWS6455_NO_OS_RANDOM
+NO_CLIENT|-DWS6455_NO_CLIENT
+all three|-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS'
+
+measure() { # measure TARGET NAME SWITCHES -> "library server"
+    target=$1 name=$2 switches=$3
+    dir="$B/$target-$(echo "$name" | tr ' ' '_')"
+    case $target in
+    host) cc=${CC:-cc}; arch="-Os"; libs=""; size=size ;;
+    m4) cc=arm-none-eabi-gcc; arch="-mcpu=cortex-m4 -mthumb -Os"
+        libs="--specs=nano.specs --specs=nosys.specs"; size=arm-none-eabi-size ;;
+    esac
+    flags="$arch -ffunction-sections -fdata-sections"
+    ${MAKE:-make} --no-print-directory -s B="$dir" CC="$cc" CFLAGS="$flags" CPPFLAGS="$switches" \
+        WITH_ZLIB= SHARED=0 static >/dev/null
+    library=$($size -t "$dir/libws6455.a" | awk '/\(TOTALS\)/ {print $1 + $2}')
+    # shellcheck disable=SC2086 # flag lists
+    $cc $flags -std=c11 -Wall -Werror -Iinclude tools/size_server.c "$dir/libws6455.a" $libs \
+        -Wl,--gc-sections -Wl,-Map="$dir/server.map" -o "$dir/server.elf"
+    server=$(python3 tools/map_sizes.py "$dir/server.map" --total)
+    echo "$library $server"
+}
+
+[ -z "${targets##*m4*}" ] && sh tools/ensure-debs.sh gcc-arm-none-eabi libnewlib-arm-none-eabi
+
+printf '| switches | x86-64 library | x86-64 server | Cortex-M4 library | Cortex-M4 server |\n'
+printf '|---|---:|---:|---:|---:|\n'
+echo "$configs" | while IFS='|' read -r name switches; do
+    host="- -" m4="- -"
+    [ -z "${targets##*host*}" ] && host=$(measure host "$name" "$switches")
+    [ -z "${targets##*m4*}" ] && m4=$(measure m4 "$name" "$switches")
+    # shellcheck disable=SC2086 # two numbers each
+    printf '| %s | %s | %s | %s | %s |\n' "$name" $host $m4
+done
