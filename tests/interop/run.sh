@@ -760,6 +760,22 @@ deflate_autobahn_mode() {
     stop "$PID"
 }
 
+# The chat checks against chat_server --deflate: Node ws clients offer
+# permessage-deflate by default, so broadcasts (prepared messages) go out
+# compressed per member.
+deflate_chat() {
+    need_node_ws || { fail "node ws -> chat_server --deflate" "cannot install Node ws"; return; }
+    start dfl_chat "$EX/chat_server" --port 0 --verbose --deflate || { fail "chat_server --deflate" "server"; return; }
+    local n
+    if timeout 60 node tests/interop/node_chat_test.js "$PORT" >"$WORK/dfl_chat.out" 2>&1 &&
+        n=$(grep -c '^upgrade .* permessage-deflate' "$WORK/dfl_chat.log") && [ "$n" -ge 4 ]; then
+        pass "node ws -> chat_server --deflate (the chat checks; $n connections compressed)"
+    else
+        tail -5 "$WORK/dfl_chat.out"; fail "node ws -> chat_server --deflate"
+    fi
+    stop "$PID"
+}
+
 t_deflate() {
     if ! deflate_built; then
         local ok=1 cmd
@@ -781,6 +797,7 @@ t_deflate() {
     deflate_client_python
     deflate_client_autobahn
     deflate_autobahn_mode
+    deflate_chat
     echo "deflate section: $((SECONDS - t0)) s"
 }
 
