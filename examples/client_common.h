@@ -49,7 +49,6 @@ int client_options_check(const client_options *o);
 /* The common options' usage lines (from --binary to --verbose). */
 void client_usage_common(FILE *f);
 
-
 /* One connection. A program that needs more per connection embeds this as
  * the first member of its own struct: the callbacks below receive that
  * struct as `user` and read it as a client_session. */

@@ -2,7 +2,6 @@
 #include "deflate_opts.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,22 +17,21 @@ static int parse_int(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-/* The options that take an int field of ws6455_deflate_options. */
-static const struct int_option {
-    const char *name;
-    size_t offset;
-    long lo, hi;
-} int_options[] = {
-    {"--deflate-server-window", offsetof(ws6455_deflate_options, server_max_window_bits), 8, 15},
-    {"--deflate-client-window", offsetof(ws6455_deflate_options, client_max_window_bits), 8, 15},
-    {"--deflate-level", offsetof(ws6455_deflate_options, level), -1, 9},
-    {"--deflate-mem-level", offsetof(ws6455_deflate_options, mem_level), 1, 9},
-};
-
 int deflate_opts_parse(ws6455_deflate_options *d, int argc, char **argv, int *i)
 {
     const char *a = argv[*i];
     const char *arg = *i + 1 < argc ? argv[*i + 1] : NULL;
+    /* The options with a number, the field each sets and its range. */
+    const struct {
+        const char *name;
+        int *field;
+        long lo, hi;
+    } numeric[] = {
+        {"--deflate-server-window", &d->server_max_window_bits, 8, 15},
+        {"--deflate-client-window", &d->client_max_window_bits, 8, 15},
+        {"--deflate-level", &d->level, -1, 9},
+        {"--deflate-mem-level", &d->mem_level, 1, 9},
+    };
     long v;
     if (!strcmp(a, "--deflate")) {
         /* just enabled, below */
@@ -47,15 +45,14 @@ int deflate_opts_parse(ws6455_deflate_options *d, int argc, char **argv, int *i)
         d->min_size = (size_t)v;
         ++*i;
     } else {
-        const struct int_option *o = NULL;
-        for (size_t k = 0; k < sizeof int_options / sizeof int_options[0]; k++)
-            if (!strcmp(a, int_options[k].name))
-                o = &int_options[k];
-        if (!o)
+        size_t k = 0, n = sizeof numeric / sizeof numeric[0];
+        while (k < n && strcmp(a, numeric[k].name) != 0)
+            k++;
+        if (k == n)
             return 0; /* not ours */
-        if (!arg || parse_int(arg, o->lo, o->hi, &v) < 0)
+        if (!arg || parse_int(arg, numeric[k].lo, numeric[k].hi, &v) < 0)
             return -1;
-        *(int *)(void *)((char *)d + o->offset) = (int)v;
+        *numeric[k].field = (int)v;
         ++*i;
     }
     d->enabled = 1;

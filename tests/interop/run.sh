@@ -5,12 +5,16 @@
 #   bash tests/interop/run.sh [SECTION...]
 #
 # Sections (default: all): handshake node python client shutdown chat redis
-# browser load tls autobahn proxy attacks closeecho clientattacks uring uv.
-# The last five are the examples under attack (issue 10) and the other echo
-# servers (echo_server --io-uring, uv_echo; skipped with a reason when they
-# cannot run here). Each installs its peer if it is missing (Node
-# `ws` with npm into build/interop/node_modules; python3-websockets,
-# chromium, firefox-esr, nginx and haproxy with apt-get when root), binds only 127.0.0.1 on
+# browser load tls autobahn deflate proxy attacks closeecho clientattacks
+# uring uv. deflate is permessage-deflate against every peer (and the
+# browser section checks it too) when the examples were built with
+# make WITH_ZLIB=1; otherwise it checks that --deflate is refused and
+# prints a SKIP line. The last five are the examples under attack (issue 10)
+# and the other echo servers (echo_server --io-uring, uv_echo; skipped with
+# a reason when they cannot run here). Each installs its peer if it is
+# missing (Node `ws` with npm into build/interop/node_modules;
+# python3-websockets, python3-autobahn, chromium, firefox-esr, nginx and
+# haproxy with apt-get when root), binds only 127.0.0.1 on
 # free ports (servers are started with --port 0 and report their port), has
 # timeouts on everything, and kills what it started. A peer that cannot be
 # installed fails its section.
