@@ -593,6 +593,8 @@ deflate_client_run() {
     local label=$1 url=$2 peerlog=$3 delay=$4 ours_re=$5 peer_re=$6 ok=1 rc ext in
     shift 6
     deflate_inputs
+    local seen
+    seen=$(grep -c '^traffic in=' "$peerlog")
     (cat "$WORK/dfl/text.in"; sleep "$delay") |
         timeout 20 "$EX/ws_client" --verbose --deflate "$@" "$url" >"$WORK/dfl/text.out" 2>"$WORK/dfl/err"
     rc=$?
@@ -607,7 +609,12 @@ deflate_client_run() {
         echo "FAIL $label: ws_client agreed: '$agreed' (want /$ours_re/)"; ok=0
     fi
     if ! grep -Eq "$peer_re" <<<"$ext"; then echo "FAIL $label: the peer says '$ext' (want /$peer_re/)"; ok=0; fi
-    # ~85 KB sent as text; compressed it is a few KB
+    # ~85 KB sent as text; compressed it is a few KB. The peer logs its
+    # count when it sees the connection end, maybe after ws_client exits.
+    for _ in $(seq 30); do
+        [ "$(grep -c '^traffic in=' "$peerlog")" -gt "$seen" ] && break
+        sleep 0.1
+    done
     in=$(sed -n 's/^traffic in=\([0-9]*\).*/\1/p' "$peerlog" | tail -1)
     if [ -z "$in" ] || [ "$in" -gt 30000 ]; then echo "FAIL $label: the peer read ${in:-?} bytes for ~85 KB of compressible text"; ok=0; fi
     (cat "$WORK/dfl/bin.in"; sleep "$delay") |
