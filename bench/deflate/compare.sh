@@ -61,7 +61,7 @@ awk -F'\t' '
     function rel(a, b) { return (a == "" || b == "" || a + 0 == 0 || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
     function row(ds, lvl, ours, theirs,    a, b) {
         a = "ws6455" SUBSEP ds SUBSEP ours SUBSEP lvl; b = "node" SUBSEP ds SUBSEP theirs SUBSEP lvl
-        if (!(a in ratio)) return
+        if (!(a in ratio) || (theirs == "zlib-sync" && !(b in ratio))) return
         printf "| %s | %s / %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", ds, ours, \
             (b in ratio) ? theirs : "-", lvl, ratio[a], (b in ratio) ? ratio[b] : "-", \
             num(def[a]), num(def[b]), rel(def[a], def[b]), num(inf[a]), num(inf[b]), rel(inf[a], inf[b])
