@@ -5,7 +5,7 @@
  *
  *   chat_server [--host 127.0.0.1] [--port 9002] [--page FILE] [--verbose]
  *               [--redis HOST:PORT [--node-ttl MS] [--redis-queue BYTES]]
- *               [--close-timeout MS] [--ping-interval MS]
+ *               [--close-timeout MS] [--ping-interval MS] [--deflate...]
  *
  * What it demonstrates:
  *  - embedding ws6455 in an HTTP server of your own (chat_http.c parses
@@ -34,6 +34,7 @@
 #include "chat_server.h"
 
 #include "chat_log.h"
+#include "deflate_opts.h"
 #include "net.h"
 #ifdef CHAT_WITH_REDIS
 #include "chat_cluster.h"
@@ -316,8 +317,7 @@ static void usage(FILE *f, const char *argv0)
             "  --close-timeout MS   closing handshake and draining a closed connection, each\n"
             "                       (default 5000)\n"
             "  --ping-interval MS   keepalive ping after this much silence, 0: off (default 30000)\n"
-            "  --verbose            log requests, joins, leaves and closes\n"
-            "  --help               this text\n",
+            "  --verbose            log requests, joins, leaves and closes\n",
             argv0,
 #ifdef CHAT_WITH_REDIS
             "",
@@ -325,6 +325,10 @@ static void usage(FILE *f, const char *argv0)
             " (not built in: no hiredis)",
 #endif
             10000u, (size_t)8 << 20);
+    deflate_opts_usage(f);
+    fprintf(f, "                       (off by default: each member's copy of a broadcast is\n"
+               "                       then compressed for it, instead of sent by reference)\n"
+               "  --help               this text\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -340,11 +344,22 @@ static int parse_u64(const char *s, uint64_t *out)
 
 static int parse_args(chat_options *o, int argc, char **argv)
 {
-    *o = (chat_options){"127.0.0.1", "9002", NULL, NULL, 0, 5000, 30000, 0, 0};
+    ws6455_config defaults;
+    ws6455_config_init(&defaults, WS6455_ROLE_SERVER);
+    *o = (chat_options){.host = "127.0.0.1",
+                        .port = "9002",
+                        .close_timeout_ms = 5000,
+                        .ping_interval_ms = 30000,
+                        .deflate = defaults.deflate};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         uint64_t n;
+        int deflate = deflate_opts_parse(&o->deflate, argc, argv, &i);
+        if (deflate < 0)
+            return -1;
+        if (deflate)
+            continue;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout, argv[0]);
             exit(0);
@@ -417,6 +432,8 @@ int main(int argc, char **argv)
         usage(stderr, argv[0]);
         return 2;
     }
+    if (deflate_opts_check("chat_server", &s->opt.deflate) < 0)
+        return 2;
     chat_log_set_verbose(s->opt.verbose);
     if (load_page(s) < 0)
         return 1;

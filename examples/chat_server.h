@@ -27,6 +27,7 @@ typedef struct chat_options {
     int verbose;
     uint64_t close_timeout_ms, ping_interval_ms, node_ttl_ms;
     size_t redis_queue;
+    ws6455_deflate_options deflate; /* --deflate... (deflate_opts.h) */
 } chat_options;
 
 struct chat_cluster;

@@ -22,6 +22,7 @@
 
 #include "chat_json.h"
 #include "chat_log.h"
+#include "deflate_opts.h"
 #include "net.h"
 
 #include <stdio.h>
@@ -221,6 +222,11 @@ int chat_ws_init(chat_server *s)
     cfg.close_timeout_ms = s->opt.close_timeout_ms;
     cfg.ping_interval_ms = s->opt.ping_interval_ms; /* find vanished browsers */
     cfg.ping_timeout_ms = s->opt.ping_interval_ms;
+    /* --deflate: broadcasts still build one ws6455_message, but each member
+     * whose connection negotiated compression gets its own compressed
+     * frame (ws6455_send_message compresses per connection); members that
+     * did not, and events below deflate.min_size, still share it. */
+    cfg.deflate = s->opt.deflate;
     ws6455_callbacks cb;
     ws6455_callbacks_init(&cb);
     cb.read = io_read;
@@ -296,7 +302,10 @@ void chat_ws_upgrade(peer *p, const ws6455_http_request *req, uint8_t *head, siz
     if (chat_log_verbose()) {
         char t[CHAT_ESC_SIZE(128)];
         chat_log_escape(t, sizeof t, req->target, req->target_len);
-        if (rc == WS6455_OK)
+        char pmd[128];
+        if (rc == WS6455_OK && ws6455_conn_deflate(c, NULL))
+            chat_logv("upgrade %s %s %s", p->addr, t, deflate_opts_describe(c, pmd, sizeof pmd));
+        else if (rc == WS6455_OK)
             chat_logv("upgrade %s %s", p->addr, t);
         else
             chat_logv("upgrade refused %s %s: %s", p->addr, t, ws6455_strerror(rc));

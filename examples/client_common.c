@@ -25,10 +25,22 @@ static uint64_t now_ms(void)
 
 /* ------------------------------------------------------------ options */
 
+void client_options_init(client_options *o, const char *prog)
+{
+    memset(o, 0, sizeof *o);
+    o->prog = prog;
+    ws6455_config defaults;
+    ws6455_config_init(&defaults, WS6455_ROLE_CLIENT);
+    o->deflate = defaults.deflate;
+}
+
 int client_parse_option(client_options *o, int argc, char **argv, int *i)
 {
     const char *a = argv[*i];
     int has_arg = *i + 1 < argc;
+    int deflate = deflate_opts_parse(&o->deflate, argc, argv, i);
+    if (deflate)
+        return deflate;
     if (!strcmp(a, "--binary")) {
         o->binary = 1;
     } else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
@@ -63,7 +75,33 @@ int client_parse_option(client_options *o, int argc, char **argv, int *i)
     return 1;
 }
 
+int client_options_check(const client_options *o)
+{
+    return deflate_opts_check(o->prog, &o->deflate);
+}
+
+void client_usage_common(FILE *f)
+{
+    fprintf(f,
+            "  --binary             send lines as binary messages\n"
+            "  --protocol NAME      offer a subprotocol (repeatable)\n"
+            "  --header 'K: V'      add a request header (repeatable)\n"
+            "  --ping-interval MS   ping after MS of silence; fail if no answer in MS\n"
+            "  --handshake-timeout MS  the opening handshake (TLS included) must be done\n"
+            "                       within MS (default 10000)\n");
+    deflate_opts_usage(f);
+    fprintf(f, "  --verbose            report the connection on standard error\n");
+}
+
 /* ------------------------------------------------------------ callbacks */
+
+void client_report_open(const client_session *s, const char *detail, const char *subprotocol)
+{
+    char pmd[128];
+    fprintf(stderr, "connected%s%s%s, subprotocol: %s, %s\n", detail ? " (" : "",
+            detail ? detail : "", detail ? ")" : "", subprotocol ? subprotocol : "(none)",
+            deflate_opts_describe(s->conn, pmd, sizeof pmd));
+}
 
 void client_print_message(ws6455_conn *c, int opcode, const uint8_t *data, size_t len, void *user)
 {
@@ -162,6 +200,7 @@ int client_start(client_session *s, const ws6455_url *url, const ws6455_callback
     cfg.ping_interval_ms = o->ping_interval_ms;
     cfg.ping_timeout_ms = o->ping_interval_ms;
     cfg.handshake_timeout_ms = handshake_timeout(o);
+    cfg.deflate = o->deflate;
     if (max_output_buffer)
         cfg.max_output_buffer = max_output_buffer;
     ws6455_callbacks all = *cb;

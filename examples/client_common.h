@@ -8,10 +8,13 @@
 #ifndef WS6455_EXAMPLES_CLIENT_COMMON_H
 #define WS6455_EXAMPLES_CLIENT_COMMON_H
 
+#include "deflate_opts.h"
+
 #include <ws6455.h>
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CLIENT_MAX_HEADERS 32
 #define CLIENT_MAX_PROTOCOLS 16
@@ -26,13 +29,25 @@ typedef struct client_options {
     size_t protocol_count;
     ws6455_header headers[CLIENT_MAX_HEADERS];
     size_t header_count;
+    ws6455_deflate_options deflate; /* --deflate... (deflate_opts.h) */
 } client_options;
 
+/* Zeroes *o, then the defaults: the library's deflate options (off). */
+void client_options_init(client_options *o, const char *prog);
+
 /* Takes argv[*i] when it is a common option (--binary, --verbose,
- * --protocol, --header, --ping-interval, --handshake-timeout) or the URL, moving *i past its
- * argument. 1 when taken, 0 when it is none of these, -1 when malformed.
- * --help and each program's own options are left to the program. */
+ * --protocol, --header, --ping-interval, --handshake-timeout, the
+ * --deflate options) or the URL, moving *i past its argument. 1 when
+ * taken, 0 when it is none of these, -1 when malformed. --help and each
+ * program's own options are left to the program. */
 int client_parse_option(client_options *o, int argc, char **argv, int *i);
+
+/* After parsing: 0, or -1 when the options cannot work with this build
+ * (--deflate without zlib; reported): exit with status 2 then. */
+int client_options_check(const client_options *o);
+
+/* The common options' usage lines (from --binary to --verbose). */
+void client_usage_common(FILE *f);
 
 /* One connection. A program that needs more per connection embeds this as
  * the first member of its own struct: the callbacks below receive that
@@ -60,6 +75,11 @@ typedef struct client_session {
     char host_name[256];          /* what client_connect connected to */
     char host[300], target[4096]; /* request storage for ws6455_config_set_url */
 } client_session;
+
+/* on_open's --verbose line: "connected[ (DETAIL)], subprotocol: P, and what
+ * was agreed ("permessage-deflate ..." or "no compression") on standard
+ * error. */
+void client_report_open(const client_session *s, const char *detail, const char *subprotocol);
 
 /* Zeroes s for one connection with the options o; no descriptor yet. */
 void client_session_init(client_session *s, const client_options *o);

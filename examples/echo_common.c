@@ -1,6 +1,7 @@
 /* What the echo servers share; see echo_common.h. */
 #define _GNU_SOURCE
 #include "echo_common.h"
+#include "deflate_opts.h"
 #include "net.h"
 
 #include <errno.h>
@@ -34,8 +35,9 @@ static void usage(FILE *f, const char *argv0, unsigned extra, const char *what)
             "                       silent MS later (default 0: off)\n"
             "  --close-timeout MS   how long a closing handshake, and then sending what\n"
             "                       is left to a closed client, may take (default 5000)\n"
-            "  --verbose            one line per connection open and close\n"
-            "  --help               this text\n");
+            "  --verbose            one line per connection open and close\n");
+    deflate_opts_usage(f);
+    fprintf(f, "  --help               this text\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -63,6 +65,9 @@ static int parse_one(int argc, char **argv, int *i, unsigned extra, echo_options
         o->io_uring = 1;
         return 0;
     }
+    int taken = deflate_opts_parse(&o->deflate, argc, argv, i);
+    if (taken)
+        return taken > 0 ? 0 : -1;
     if (!arg)
         return -1;
     ++*i;
@@ -101,6 +106,9 @@ void echo_parse_options(int argc, char **argv, unsigned extra, const char *what,
                         .threads = 1,
                         .max_message = WS6455_DEFAULT_MAX_MESSAGE_SIZE,
                         .close_timeout_ms = WS6455_DEFAULT_CLOSE_TIMEOUT_MS};
+    ws6455_config defaults;
+    ws6455_config_init(&defaults, WS6455_ROLE_SERVER);
+    o->deflate = defaults.deflate;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout, argv[0], extra, what);
@@ -111,6 +119,9 @@ void echo_parse_options(int argc, char **argv, unsigned extra, const char *what,
             exit(2);
         }
     }
+    const char *slash = strrchr(argv[0], '/');
+    if (deflate_opts_check(slash ? slash + 1 : argv[0], &o->deflate) < 0)
+        exit(2);
 }
 
 uint64_t echo_now_ms(void)
@@ -143,6 +154,13 @@ void echo_config(const echo_options *o, ws6455_config *cfg)
     cfg->ping_interval_ms = o->idle_timeout_ms;
     cfg->ping_timeout_ms = o->idle_timeout_ms;
     cfg->close_timeout_ms = o->close_timeout_ms;
+    /* --deflate: an echo is compressed again, on its own, so its queued
+     * size is what our compressor makes of it, not what the peer sent. A
+     * peer that compresses much better than zlib does (or that refers to
+     * earlier messages, with --deflate-client-takeover) can make one read's
+     * echoes outgrow the bound above; such an echo is refused and the
+     * connection closed with 1011 (echo_message). Bounded either way. */
+    cfg->deflate = o->deflate;
 }
 
 int echo_message(ws6455_conn *c, int opcode, const uint8_t *data, size_t len)
@@ -281,9 +299,13 @@ void echo_log_open(const echo_options *o, const echo_peer *p)
 {
     if (!o->verbose)
         return;
-    char peer[64];
+    char peer[64], pmd[128];
     net_peer_name(p->fd, peer, sizeof peer);
-    echo_log(o, "open #%lu %s", (unsigned long)p->id, peer);
+    if (ws6455_conn_deflate(p->conn, NULL))
+        echo_log(o, "open #%lu %s %s", (unsigned long)p->id, peer,
+                 deflate_opts_describe(p->conn, pmd, sizeof pmd));
+    else
+        echo_log(o, "open #%lu %s", (unsigned long)p->id, peer);
 }
 
 void echo_log_close(const echo_options *o, const echo_peer *p, int code, const char *reason,

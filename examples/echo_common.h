@@ -26,13 +26,15 @@ typedef struct echo_options {
     uint64_t close_timeout_ms;
     int io_uring;
     int verbose;
+    ws6455_deflate_options deflate; /* --deflate... (deflate_opts.h) */
 } echo_options;
 
 /* Options a program accepts beyond the common ones. */
 enum { ECHO_OPT_THREADS = 1u << 0, ECHO_OPT_IO_URING = 1u << 1 };
 
 /* Reads the command line into *o (defaults first). --help prints the usage
- * and exits 0; a mistake prints it on stderr and exits 2. `extra` is a
+ * and exits 0; a mistake prints it on stderr and exits 2, and so does
+ * --deflate in a library built without zlib (with that reason). `extra` is a
  * mask of ECHO_OPT_*; `what` is the program's one-line description. */
 void echo_parse_options(int argc, char **argv, unsigned extra, const char *what,
                         echo_options *o);
@@ -138,7 +140,8 @@ void echo_log(const echo_options *o, const char *fmt, ...)
 #endif
     ;
 
-/* "open #ID PEER" and "close #ID PEER code=C reason="R"" lines. The reason
+/* "open #ID PEER [permessage-deflate ...]" (what was agreed, when
+ * compression was accepted) and "close #ID PEER code=C reason="R"" lines. The reason
  * is cut at the first control character so a line stays one line. */
 void echo_log_open(const echo_options *o, const echo_peer *p);
 void echo_log_close(const echo_options *o, const echo_peer *p, int code, const char *reason,

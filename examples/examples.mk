@@ -73,10 +73,12 @@ endif
 # and wss_client share (client_common). Compiled with each program: they are
 # small, and each program then builds from one command.
 EX_NET := examples/net.c examples/net.h
-EX_CLIENT := examples/client_common.c examples/client_common.h $(EX_NET)
+# The --deflate options (echo servers, clients, chat_server).
+EX_DEFLATE := examples/deflate_opts.c examples/deflate_opts.h
+EX_CLIENT := examples/client_common.c examples/client_common.h $(EX_NET) $(EX_DEFLATE)
 EX_SRCS = $(filter %.c,$^)
 # What echo_server's loops and uv_echo share (options, heap, EMFILE reserve).
-EX_ECHO := examples/echo_common.c examples/echo_common.h $(EX_NET)
+EX_ECHO := examples/echo_common.c examples/echo_common.h $(EX_NET) $(EX_DEFLATE)
 
 $(EX_BIN)/echo_server: examples/echo_server.c examples/echo_uring.c examples/echo_uring.h \
 		$(EX_ECHO) $(EX_LIB) $(HDRS)
@@ -98,7 +100,7 @@ ifeq ($(HAVE_HIREDIS),1)
 CHAT_PROG += $(CHAT_REDIS)
 CHAT_PROG_CFLAGS := -DCHAT_WITH_REDIS
 endif
-$(EX_BIN)/chat_server: $(CHAT_PROG) $(CHAT_CORE) $(CHAT_HDRS) $(EX_NET) $(EX_LIB) $(HDRS)
+$(EX_BIN)/chat_server: $(CHAT_PROG) $(CHAT_CORE) $(CHAT_HDRS) $(EX_NET) $(EX_DEFLATE) $(EX_LIB) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(EX_CFLAGS) $(CHAT_PROG_CFLAGS) $(EX_SRCS) $(LDFLAGS) -o $@ $(EX_LIB) $(LIB_LDLIBS) $(HIREDIS_LIBS)
 

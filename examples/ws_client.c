@@ -42,30 +42,25 @@ static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
             "usage: %s [options] ws://host[:port]/path\n"
-            "       %s --autobahn ws://host:port [--agent NAME]\n"
+            "       %s --autobahn ws://host:port [--agent NAME] [--deflate...]\n"
             "Sends each line of standard input as a message and prints each message\n"
             "received on its own line. At end of input: close 1000, wait for the reply.\n"
             "Exit status: 0 after close 1000/1001, 1 after another close, 2 when the\n"
-            "connection could not be made.\n"
-            "  --binary             send lines as binary messages\n"
-            "  --protocol NAME      offer a subprotocol (repeatable)\n"
-            "  --header 'K: V'      add a request header (repeatable)\n"
-            "  --ping-interval MS   ping after MS of silence; fail if no answer in MS\n"
-            "  --handshake-timeout MS  the opening handshake must be done within MS\n"
-            "                       (default 10000)\n"
+            "connection could not be made.\n",
+            argv0, argv0);
+    client_usage_common(f);
+    fprintf(f,
             "  --autobahn URL       run the Autobahn|Testsuite fuzzing-server cases\n"
             "  --agent NAME         agent name for --autobahn (default ws6455)\n"
-            "  --verbose            report the connection on standard error\n"
             "  --help               this text\n"
-            "wss:// URLs need TLS: use wss_client.\n",
-            argv0, argv0);
+            "wss:// URLs need TLS: use wss_client.\n");
 }
 
 /* Reads the command line; --help and mistakes end the program here. */
 static void parse_options(int argc, char **argv, options *o)
 {
     memset(o, 0, sizeof *o);
-    o->common.prog = "ws_client";
+    client_options_init(&o->common, "ws_client");
     o->agent = "ws6455";
     int ok = 1;
     for (int i = 1; i < argc && ok; i++) {
@@ -87,6 +82,8 @@ static void parse_options(int argc, char **argv, options *o)
         usage(stderr, argv[0]);
         exit(2);
     }
+    if (client_options_check(&o->common) < 0)
+        exit(2);
 }
 
 /* ------------------------------------------------------------ session */
@@ -120,7 +117,7 @@ static void on_open(ws6455_conn *c, const char *subprotocol, void *user)
     (void)c;
     session *s = user;
     if (s->base.opt->verbose)
-        fprintf(stderr, "connected, subprotocol: %s\n", subprotocol ? subprotocol : "(none)");
+        client_report_open(&s->base, NULL, subprotocol);
 }
 
 static void on_message(ws6455_conn *c, int opcode, const uint8_t *data, size_t len, void *user)

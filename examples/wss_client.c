@@ -51,23 +51,17 @@ static void usage(FILE *f, const char *argv0)
             "ws_client over TLS (OpenSSL): lines of standard input out as messages,\n"
             "messages in printed one per line; close 1000 at end of input.\n"
             "  --cafile FILE        trust the certificates in FILE (PEM)\n"
-            "  --insecure           do not verify the server's certificate\n"
-            "  --binary             send lines as binary messages\n"
-            "  --protocol NAME      offer a subprotocol (repeatable)\n"
-            "  --header 'K: V'      add a request header (repeatable)\n"
-            "  --ping-interval MS   ping after MS of silence; fail if no answer in MS\n"
-            "  --handshake-timeout MS  TLS and WebSocket handshakes must be done within\n"
-            "                       MS (default 10000)\n"
-            "  --verbose            report the connection on standard error\n"
-            "  --help               this text\n",
+            "  --insecure           do not verify the server's certificate\n",
             argv0);
+    client_usage_common(f);
+    fprintf(f, "  --help               this text\n");
 }
 
 /* Reads the command line; --help and mistakes end the program here. */
 static void parse_options(int argc, char **argv, options *o)
 {
     memset(o, 0, sizeof *o);
-    o->common.prog = "wss_client";
+    client_options_init(&o->common, "wss_client");
     int ok = 1;
     for (int i = 1; i < argc && ok; i++) {
         const char *a = argv[i];
@@ -86,6 +80,8 @@ static void parse_options(int argc, char **argv, options *o)
         usage(stderr, argv[0]);
         exit(2);
     }
+    if (client_options_check(&o->common) < 0)
+        exit(2);
 }
 
 static void tls_errors(const char *what)
@@ -193,8 +189,7 @@ static void on_open(ws6455_conn *c, const char *subprotocol, void *user)
     (void)c;
     session *s = user;
     if (s->base.opt->verbose)
-        fprintf(stderr, "connected (%s), subprotocol: %s\n", SSL_get_version(s->ssl),
-                subprotocol ? subprotocol : "(none)");
+        client_report_open(&s->base, SSL_get_version(s->ssl), subprotocol);
 }
 
 /* TCP connect (blocking), then the TLS session set up with the

@@ -11,11 +11,17 @@
  *
  * Build and run: make bench-deflate [BENCH_DEFLATE_ARGS='--min-time 1'],
  * options --window 8..15 and --mem-level 1..9 (default 15 and 4, the
- * defaults of the options), --chat-only.
+ * defaults of the options), --chat-only, --levels 1,6 (default 1,3,6,9),
+ * --tsv (one tab-separated line per figure instead of the tables, for
+ * bench/deflate/compare.sh), --write-corpus PREFIX (writes PREFIX.chat and
+ * PREFIX.text64k: each message as a 4-byte big-endian length and its
+ * bytes, so another implementation can be measured on the same corpus:
+ * bench/deflate/node_deflate.js).
  * Every run first checks that each message decompresses to its original.
  * Times are
  * process CPU time; MB/s counts uncompressed bytes both ways.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "deflate.h"
 
 #include <stdio.h>
@@ -112,10 +118,14 @@ static void make_chat(dataset *d)
         char text[256], buf[512];
         size_t tl = put_words(text, sizeof text, 3 + rng() % 28);
         text[tl] = '\0';
+        /* In sequence, not as two arguments of one call (unspecified
+         * order: gcc and clang would write different corpora). */
+        const char *user = users[rng() % 10];
+        const char *room = rooms[rng() % 4];
         int n = snprintf(buf, sizeof buf,
                          "{\"type\":\"message\",\"id\":%zu,\"room\":\"%s\",\"user\":\"%s\","
                          "\"text\":\"%s\",\"ts\":%llu}",
-                         100000 + i, rooms[rng() % 4], users[rng() % 10], text,
+                         100000 + i, room, user, text,
                          1700000000000ull + (unsigned long long)(i * 1373));
         d->len[i] = (size_t)n;
         d->msg[i] = malloc((size_t)n);
@@ -156,7 +166,9 @@ enum mode { NO_TAKEOVER, SHARED, TAKEOVER };
 static const char *const mode_names[] = {"no-takeover", "shared", "takeover"};
 
 static ws6455_allocator alloc_libc;
-static int opt_window = 15, opt_mem_level = 4;
+static int opt_window = 15, opt_mem_level = 4, opt_tsv = 0;
+static int opt_levels[9] = {1, 3, 6, 9};
+static size_t opt_nlevels = 4;
 
 static void deflater_for(ws6455__deflater *d, enum mode m, int level)
 {
@@ -250,29 +262,38 @@ static double time_inflate(const dataset *ds, enum mode m, const ws6455__buf *in
 
 static void run_dataset(const dataset *ds, double min_time)
 {
-    static const int levels[] = {1, 3, 6, 9};
     ws6455__buf *comp = calloc(ds->count, sizeof *comp);
     if (!comp)
         die("out of memory");
-    printf("\n%s: %zu messages, %.1f bytes on average, %zu bytes in all\n", ds->name, ds->count,
-           (double)ds->total / (double)ds->count, ds->total);
-    printf("%-12s %5s %7s %12s %10s %12s %10s\n", "mode", "level", "ratio", "deflate MB/s",
-           "us/msg", "inflate MB/s", "us/msg");
-    for (size_t li = 0; li < sizeof levels / sizeof levels[0]; li++) {
+    if (!opt_tsv) {
+        printf("\n%s: %zu messages, %.1f bytes on average, %zu bytes in all\n", ds->name,
+               ds->count, (double)ds->total / (double)ds->count, ds->total);
+        printf("%-12s %5s %7s %12s %10s %12s %10s\n", "mode", "level", "ratio", "deflate MB/s",
+               "us/msg", "inflate MB/s", "us/msg");
+    }
+    for (size_t li = 0; li < opt_nlevels; li++) {
+        int level = opt_levels[li];
         for (int m = NO_TAKEOVER; m <= TAKEOVER; m++) {
-            size_t csize = compress_all(ds, (enum mode)m, levels[li], comp);
+            size_t csize = compress_all(ds, (enum mode)m, level, comp);
             inflate_all(ds, (enum mode)m, comp, 1); /* verified, untimed */
-            double tc = time_compress(ds, (enum mode)m, levels[li], min_time);
-            printf("%-12s %5d %7.3f %12.1f %10.2f", mode_names[m], levels[li],
-                   (double)csize / (double)ds->total, (double)ds->total / tc / 1e6,
-                   tc / (double)ds->count * 1e6);
-            if (m != SHARED) {
-                double ti = time_inflate(ds, (enum mode)m, comp, min_time);
+            double tc = time_compress(ds, (enum mode)m, level, min_time);
+            double ti = m != SHARED ? time_inflate(ds, (enum mode)m, comp, min_time) : 0;
+            double ratio = (double)csize / (double)ds->total;
+            if (opt_tsv) {
+                /* dataset mode level ratio deflate-us/msg inflate-us/msg
+                 * (0: not measured) */
+                printf("%s\t%s\t%d\t%.4f\t%.3f\t%.3f\n", ds->name, mode_names[m], level, ratio,
+                       tc / (double)ds->count * 1e6, ti / (double)ds->count * 1e6);
+                fflush(stdout);
+                continue;
+            }
+            printf("%-12s %5d %7.3f %12.1f %10.2f", mode_names[m], level, ratio,
+                   (double)ds->total / tc / 1e6, tc / (double)ds->count * 1e6);
+            if (m != SHARED)
                 printf(" %12.1f %10.2f\n", (double)ds->total / ti / 1e6,
                        ti / (double)ds->count * 1e6);
-            } else {
+            else
                 printf(" %12s %10s\n", "-", "-");
-            }
         }
     }
     for (size_t i = 0; i < ds->count; i++)
@@ -280,10 +301,46 @@ static void run_dataset(const dataset *ds, double min_time)
     free(comp);
 }
 
+/* PREFIX.NAME: every message as a 4-byte big-endian length and its bytes. */
+static void write_corpus(const dataset *ds, const char *prefix)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s.%s", prefix, ds->name);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        die("cannot write the corpus");
+    for (size_t i = 0; i < ds->count; i++) {
+        uint8_t h[4] = {(uint8_t)(ds->len[i] >> 24), (uint8_t)(ds->len[i] >> 16),
+                        (uint8_t)(ds->len[i] >> 8), (uint8_t)ds->len[i]};
+        if (fwrite(h, 1, 4, f) != 4 || fwrite(ds->msg[i], 1, ds->len[i], f) != ds->len[i])
+            die("cannot write the corpus");
+    }
+    if (fclose(f) != 0)
+        die("cannot write the corpus");
+}
+
+/* "1,6" into opt_levels; -1 when malformed. */
+static int parse_levels(const char *s)
+{
+    opt_nlevels = 0;
+    while (*s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 0 || v > 9 || opt_nlevels == sizeof opt_levels / sizeof opt_levels[0])
+            return -1;
+        opt_levels[opt_nlevels++] = (int)v;
+        s = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',')
+            return -1;
+    }
+    return opt_nlevels ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     double min_time = 0.3;
     int chat_only = 0;
+    const char *corpus = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--min-time") == 0 && i + 1 < argc)
             min_time = atof(argv[++i]);
@@ -293,10 +350,17 @@ int main(int argc, char **argv)
             opt_mem_level = atoi(argv[++i]);
         else if (strcmp(argv[i], "--chat-only") == 0)
             chat_only = 1;
+        else if (strcmp(argv[i], "--tsv") == 0)
+            opt_tsv = 1;
+        else if (strcmp(argv[i], "--write-corpus") == 0 && i + 1 < argc)
+            corpus = argv[++i];
+        else if (strcmp(argv[i], "--levels") == 0 && i + 1 < argc && parse_levels(argv[i + 1]) == 0)
+            i++;
         else {
             fprintf(stderr,
                     "usage: %s [--min-time CPU-SECONDS] [--window 8..15] "
-                    "[--mem-level 1..9] [--chat-only]\n",
+                    "[--mem-level 1..9] [--chat-only] [--levels 1,6] [--tsv] "
+                    "[--write-corpus PREFIX]\n",
                     argv[0]);
             return 2;
         }
@@ -307,9 +371,17 @@ int main(int argc, char **argv)
     make_text(&text);
     if (opt_window < 8 || opt_window > 15 || opt_mem_level < 1 || opt_mem_level > 9)
         die("window 8..15, memLevel 1..9");
-    printf("ws6455 permessage-deflate codec, zlib %s, window %d, memLevel %d, "
-           "min %.2f CPU s per figure\n",
-           zlibVersion(), opt_window, opt_mem_level, min_time);
+    if (corpus) {
+        write_corpus(&chat, corpus);
+        write_corpus(&text, corpus);
+    }
+    if (opt_tsv)
+        printf("# ws6455\tzlib %s\twindow %d\tmemLevel %d\n", zlibVersion(), opt_window,
+               opt_mem_level);
+    else
+        printf("ws6455 permessage-deflate codec, zlib %s, window %d, memLevel %d, "
+               "min %.2f CPU s per figure\n",
+               zlibVersion(), opt_window, opt_mem_level, min_time);
     run_dataset(&chat, min_time);
     if (!chat_only)
         run_dataset(&text, min_time);

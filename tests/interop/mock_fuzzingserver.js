@@ -2,6 +2,9 @@
 // `ws_client --autobahn`: /getCaseCount, /runCase?case=N&agent=A (each case
 // sends messages and expects them echoed), /updateReports?agent=A (prints
 // "report: agent=A cases=N passed=M").
+// WS_DEFLATE='{}' (options of ws's perMessageDeflate, threshold 0 added)
+// accepts permessage-deflate; each case's line then says "deflate=yes" when
+// the client's offer was accepted, "deflate=no" when it made none.
 'use strict';
 const WebSocket = require('ws');
 const crypto = require('crypto');
@@ -16,7 +19,8 @@ const cases = [
   (ws) => { ws.ping('p'); const b = 'z'.repeat(70000); ws.send(b); ws.send(Buffer.alloc(0)); return [[b, false], [Buffer.alloc(0), true]]; },
 ];
 const results = {};
-const wss = new WebSocket.WebSocketServer({ host: '127.0.0.1', port: 0 });
+const deflate = process.env.WS_DEFLATE ? { threshold: 0, ...JSON.parse(process.env.WS_DEFLATE) } : false;
+const wss = new WebSocket.WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: deflate });
 wss.on('listening', () => console.log(`listening ${wss.address().port}`));
 wss.on('connection', (ws, req) => {
   const u = new URL(req.url, 'http://x');
@@ -35,7 +39,8 @@ wss.on('connection', (ws, req) => {
         results[agent] = results[agent] || { cases: 0, passed: 0 };
         results[agent].cases++;
         if (ok) results[agent].passed++;
-        console.log(`case ${n} agent=${agent} ${ok ? 'passed' : 'FAILED'}`);
+        const pmd = ws._extensions['permessage-deflate'] ? 'yes' : 'no';
+        console.log(`case ${n} agent=${agent} ${ok ? 'passed' : 'FAILED'} deflate=${pmd}`);
         ws.close(1000);
       }
     });

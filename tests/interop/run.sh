@@ -5,12 +5,16 @@
 #   bash tests/interop/run.sh [SECTION...]
 #
 # Sections (default: all): handshake node python client shutdown chat redis
-# browser load tls autobahn proxy attacks closeecho clientattacks uring uv.
-# The last five are the examples under attack (issue 10) and the other echo
-# servers (echo_server --io-uring, uv_echo; skipped with a reason when they
-# cannot run here). Each installs its peer if it is missing (Node
-# `ws` with npm into build/interop/node_modules; python3-websockets,
-# chromium, firefox-esr, nginx and haproxy with apt-get when root), binds only 127.0.0.1 on
+# browser load tls autobahn deflate proxy attacks closeecho clientattacks
+# uring uv. deflate is permessage-deflate against every peer (and the
+# browser section checks it too) when the examples were built with
+# make WITH_ZLIB=1; otherwise it checks that --deflate is refused and
+# prints a SKIP line. The last five are the examples under attack (issue 10)
+# and the other echo servers (echo_server --io-uring, uv_echo; skipped with
+# a reason when they cannot run here). Each installs its peer if it is
+# missing (Node `ws` with npm into build/interop/node_modules;
+# python3-websockets, python3-autobahn, chromium, firefox-esr, nginx and
+# haproxy with apt-get when root), binds only 127.0.0.1 on
 # free ports (servers are started with --port 0 and report their port), has
 # timeouts on everything, and kills what it started. A peer that cannot be
 # installed fails its section.
@@ -399,15 +403,24 @@ t_redis() {
     echo "redis section: $((SECONDS - t0)) s"
 }
 
+# With a library built with zlib the page also runs its echoes against
+# echo_server --deflate and the chat on chat_server --deflate, checking
+# ws.extensions (permessage-deflate there, nothing on the plain server).
 browser_run() {
-    local name=$1 epid cpid bpid
+    local name=$1 epid cpid bpid zpid="" zarg="" chat_deflate=()
     shift
     start "echo_$name" "$EX/echo_server" --port 0 --verbose || return 1
     epid=$PID
     local eport=$PORT
-    start "chat_$name" "$EX/chat_server" --port 0 --page tests/interop/browser_test.html || return 1
+    if deflate_built; then
+        start "echoz_$name" "$EX/echo_server" --port 0 --deflate || return 1
+        zpid=$PID
+        zarg="&echoz=$PORT&deflate=1"
+        chat_deflate=(--deflate)
+    fi
+    start "chat_$name" "$EX/chat_server" --port 0 --page tests/interop/browser_test.html "${chat_deflate[@]}" || return 1
     cpid=$PID
-    local url="http://127.0.0.1:$PORT/?echo=$eport&browser=$name"
+    local url="http://127.0.0.1:$PORT/?echo=$eport&browser=$name$zarg"
     echo "$name: loading $url"
     timeout 90 "$@" "$url" >"$WORK/$name.browser.log" 2>&1 &
     bpid=$!
@@ -423,6 +436,7 @@ browser_run() {
     wait "$bpid" 2>/dev/null
     stop "$epid"
     stop "$cpid"
+    [ -n "$zpid" ] && stop "$zpid"
     echo "$name: ${verdict#reason=\"}"
     case "$verdict" in
     *"VERDICT PASS"*) return 0 ;;
@@ -431,6 +445,7 @@ browser_run() {
 }
 
 t_browser() {
+    deflate_built || skip "browsers with permessage-deflate" "library built without zlib (make WITH_ZLIB=1 examples interop)"
     command -v chromium >/dev/null || apt_install chromium
     if command -v chromium >/dev/null; then
         local prof
@@ -543,6 +558,258 @@ t_autobahn() {
         cat "$WORK/mock_fuzz.log"
     fi
     stop "$PID"
+}
+
+# ---- permessage-deflate (RFC 7692), in a library built with zlib (make
+# WITH_ZLIB=1 examples interop). Without zlib the --deflate options must
+# refuse to run with that reason, and the rest is skipped.
+
+deflate_built() { ! "$EX/echo_server" --help | grep -q 'built without zlib'; }
+
+# Compressed workload for ws_client: lines out, the same lines back, text
+# and (with --binary) bytes. Written once into $WORK/dfl.
+deflate_inputs() {
+    [ -f "$WORK/dfl/text.in" ] && return 0
+    mkdir -p "$WORK/dfl"
+    local big chat bigfrag
+    big=$(for i in $(seq 2000); do printf 'line %d of a long text, ünïcödé ✓; ' "$i"; done) # ~85 KB, over 64 KiB
+    chat='{"type":"message","id":100017,"room":"general","user":"alice","text":"deploy tonight after the review, lunch first? thanks","ts":1700000023341}'
+    bigfrag=$(printf '0123456789%.0s' $(seq 20000))
+    printf 'hello\nünïcödé ✓\n%s\n%s\ncmd:extensions\ncmd:fragments\ncmd:bigfragments\n\nlast\n' "$chat" "$big" >"$WORK/dfl/text.in"
+    printf 'hello\nünïcödé ✓\n%s\n%s\nfrag-€-end\n%s\n\nlast\n' "$chat" "$big" "$bigfrag" >"$WORK/dfl/text.want"
+    # binary: 100 KB of random bytes (no newline: one message), then 100 KB
+    # that compresses well
+    { head -c 150000 /dev/urandom | tr -d '\n' | head -c 100000; printf '\n'
+      head -c 100000 /dev/zero | tr '\0' '\001'; printf '\n'; } >"$WORK/dfl/bin.in"
+}
+
+# deflate_client_run LABEL URL PEERLOG DELAY OURS_RE PEER_RE [ws_client options]:
+# ws_client --deflate against a peer echo server: the workload round-trips,
+# ws_client reports permessage-deflate agreed as OURS_RE (--verbose), the
+# peer's cmd:extensions answer matches PEER_RE, and the peer read what we
+# sent compressed (its "traffic in=N" line). DELAY: seconds to keep input
+# open at the end (Python's websockets drops echoes that cross our close).
+deflate_client_run() {
+    local label=$1 url=$2 peerlog=$3 delay=$4 ours_re=$5 peer_re=$6 ok=1 rc ext in
+    shift 6
+    deflate_inputs
+    local seen
+    seen=$(grep -c '^traffic in=' "$peerlog")
+    (cat "$WORK/dfl/text.in"; sleep "$delay") |
+        timeout 20 "$EX/ws_client" --verbose --deflate "$@" "$url" >"$WORK/dfl/text.out" 2>"$WORK/dfl/err"
+    rc=$?
+    ext=$(grep '^extensions:' "$WORK/dfl/text.out")
+    grep -v '^extensions:' "$WORK/dfl/text.out" >"$WORK/dfl/text.got"
+    if [ $rc != 0 ] || ! cmp -s "$WORK/dfl/text.got" "$WORK/dfl/text.want"; then
+        echo "FAIL $label: text round trip (rc=$rc)"; cat "$WORK/dfl/err"; ok=0
+    fi
+    local agreed
+    agreed=$(sed -n 's/^connected, subprotocol: [^,]*, //p' "$WORK/dfl/err")
+    if ! grep -Eq "^$ours_re" <<<"$agreed"; then
+        echo "FAIL $label: ws_client agreed: '$agreed' (want /$ours_re/)"; ok=0
+    fi
+    if ! grep -Eq "$peer_re" <<<"$ext"; then echo "FAIL $label: the peer says '$ext' (want /$peer_re/)"; ok=0; fi
+    # ~85 KB sent as text; compressed it is a few KB. The peer logs its
+    # count when it sees the connection end, maybe after ws_client exits.
+    for _ in $(seq 30); do
+        [ "$(grep -c '^traffic in=' "$peerlog")" -gt "$seen" ] && break
+        sleep 0.1
+    done
+    in=$(sed -n 's/^traffic in=\([0-9]*\).*/\1/p' "$peerlog" | tail -1)
+    if [ -z "$in" ] || [ "$in" -gt 30000 ]; then echo "FAIL $label: the peer read ${in:-?} bytes for ~85 KB of compressible text"; ok=0; fi
+    (cat "$WORK/dfl/bin.in"; sleep "$delay") |
+        timeout 20 "$EX/ws_client" --binary --deflate "$@" "$url" >"$WORK/dfl/bin.out" 2>"$WORK/dfl/err"
+    rc=$?
+    if [ $rc != 0 ] || ! cmp -s "$WORK/dfl/bin.out" "$WORK/dfl/bin.in"; then
+        echo "FAIL $label: binary round trip (rc=$rc)"; cat "$WORK/dfl/err"; ok=0
+    fi
+    [ $ok = 1 ] && printf 'ok   %s\n       peer: %s (read %s bytes)\n       ws_client: %s\n' "$label" "$ext" "$in" "$agreed"
+    return $((1 - ok))
+}
+
+# ws_client --deflate against Node ws servers with several parameter sets.
+deflate_client_node() {
+    need_node_ws || { fail "ws_client --deflate -> node ws server" "cannot install Node ws"; return; }
+    local ok=1 set opts args ours peer
+    # options of the Node server | ws_client's extra options | our agreement | the server's
+    local sets=(
+        '{}||server_max_window_bits=15 client_max_window_bits=15 server_no_context_takeover client_no_context_takeover$|"server_no_context_takeover":true,"client_no_context_takeover":true}'
+        '{"serverNoContextTakeover":true}||server_no_context_takeover client_no_context_takeover$|"server_no_context_takeover":true'
+        '{"clientNoContextTakeover":true}||client_no_context_takeover$|"client_no_context_takeover":true'
+        '{"clientMaxWindowBits":10}||client_max_window_bits=10 |"client_max_window_bits":10'
+        '{"serverMaxWindowBits":10}||server_max_window_bits=10 |"server_max_window_bits":10'
+        '{}|--deflate-server-takeover --deflate-client-takeover|server_max_window_bits=15 client_max_window_bits=15$|^extensions:\{\}$'
+        '{}|--deflate-server-window 9 --deflate-client-window 9|server_max_window_bits=9 client_max_window_bits=9 |"server_max_window_bits":9,"client_max_window_bits":9'
+    )
+    for set in "${sets[@]}"; do
+        IFS='|' read -r opts args ours peer <<<"$set"
+        if ! WS_DEFLATE=$opts start dfl_node node tests/interop/node_echo_server.js; then ok=0; continue; fi
+        # shellcheck disable=SC2086 # args are words
+        deflate_client_run "node $opts ${args:-(ws_client defaults)}" "ws://127.0.0.1:$PORT/" "$WORK/dfl_node.log" 0.3 \
+            "permessage-deflate .*$ours" "$peer" $args || ok=0
+        stop "$PID"
+    done
+    if [ $ok = 1 ]; then pass "ws_client --deflate -> node ws server (7 parameter sets)"; else fail "ws_client --deflate -> node ws server"; fi
+
+    # Node's quirk: a server configured with clientMaxWindowBits 10 refuses
+    # the handshake (400) when offered client_max_window_bits=8, instead of
+    # going on uncompressed or agreeing to 8.
+    if WS_DEFLATE='{"clientMaxWindowBits":10}' start dfl_node8 node tests/interop/node_echo_server.js; then
+        printf 'x\n' | timeout 10 "$EX/ws_client" --deflate --deflate-client-window 8 "ws://127.0.0.1:$PORT/" >/dev/null 2>"$WORK/dfl/err8"
+        local rc=$?
+        stop "$PID"
+        if [ $rc != 0 ] && grep -q 'handshake refused: HTTP status 400' "$WORK/dfl/err8"; then
+            pass "node ws server {clientMaxWindowBits: 10} refuses an offer of client_max_window_bits=8 with 400 (its quirk)"
+        else
+            fail "node ws server quirk with client_max_window_bits=8 changed" "rc=$rc $(head -1 "$WORK/dfl/err8")"
+        fi
+    else
+        fail "node ws server quirk" "server"
+    fi
+}
+
+deflate_client_python() {
+    need_py_websockets || { fail "ws_client --deflate -> python websockets server" "cannot install python3-websockets"; return; }
+    local ok=1
+    if start dfl_py "$PY" tests/interop/py_echo_server.py --deflate; then
+        # websockets' defaults: 12-bit windows both ways, memLevel 5
+        deflate_client_run "python (websockets defaults)" "ws://127.0.0.1:$PORT/" "$WORK/dfl_py.log" 1 \
+            'permessage-deflate server_max_window_bits=12 client_max_window_bits=12 server_no_context_takeover client_no_context_takeover$' \
+            '^extensions:permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=12; client_max_window_bits=12$' || ok=0
+        deflate_client_run "python, ws_client with context takeover" "ws://127.0.0.1:$PORT/" "$WORK/dfl_py.log" 1 \
+            'permessage-deflate server_max_window_bits=12 client_max_window_bits=12$' \
+            '^extensions:permessage-deflate; server_max_window_bits=12; client_max_window_bits=12$' \
+            --deflate-server-takeover --deflate-client-takeover || ok=0
+        deflate_client_run "python, ws_client asks server_max_window_bits=10" "ws://127.0.0.1:$PORT/" "$WORK/dfl_py.log" 1 \
+            'permessage-deflate server_max_window_bits=10 client_max_window_bits=12 ' \
+            'server_max_window_bits=10; client_max_window_bits=12$' --deflate-server-window 10 || ok=0
+        stop "$PID"
+    else
+        ok=0
+    fi
+    if [ $ok = 1 ]; then pass "ws_client --deflate -> python websockets server (3 parameter sets)"; else fail "ws_client --deflate -> python websockets server"; fi
+}
+
+need_autobahn() {
+    "$PY" -c 'import autobahn.asyncio.websocket' 2>/dev/null || apt_install python3-autobahn || return 1
+    "$PY" -c 'import autobahn.asyncio.websocket' 2>/dev/null
+}
+
+deflate_client_autobahn() {
+    need_autobahn || { fail "ws_client --deflate -> Autobahn|Python server" "cannot install python3-autobahn"; return; }
+    local ok=1
+    if start dfl_ab "$PY" tests/interop/autobahn_echo_server.py; then
+        deflate_client_run "autobahn (accepts the offer as made)" "ws://127.0.0.1:$PORT/" "$WORK/dfl_ab.log" 0.3 \
+            'permessage-deflate server_max_window_bits=15 client_max_window_bits=15 server_no_context_takeover client_no_context_takeover$' \
+            '^extensions:permessage-deflate server_no_context_takeover=True .*server_max_window_bits=15 client_max_window_bits=15$' || ok=0
+        stop "$PID"
+    else
+        ok=0
+    fi
+    if start dfl_ab2 "$PY" tests/interop/autobahn_echo_server.py --no-context-takeover-window-10; then
+        deflate_client_run "autobahn (asks client_no_context_takeover, client_max_window_bits=10)" \
+            "ws://127.0.0.1:$PORT/" "$WORK/dfl_ab2.log" 0.3 \
+            'permessage-deflate server_max_window_bits=15 client_max_window_bits=10 server_no_context_takeover client_no_context_takeover$' \
+            '^extensions:permessage-deflate server_no_context_takeover=True client_no_context_takeover=True server_max_window_bits=10 client_max_window_bits=10$' || ok=0
+        stop "$PID"
+    else
+        ok=0
+    fi
+    if [ $ok = 1 ]; then pass "ws_client --deflate -> Autobahn|Python server (2 parameter sets)"; else fail "ws_client --deflate -> Autobahn|Python server"; fi
+}
+
+# Node ws and Python websockets clients against echo_server --deflate, with
+# its defaults and with context takeover allowed both ways.
+deflate_server_clients() {
+    local v=$1 name=$2
+    variant "$v" || { skip "permessage-deflate clients -> $name" "$WHY"; return; }
+    if need_node_ws && start "dfl_s_$v" "${CMD[@]}" --port 0 --verbose --deflate; then
+        if timeout 60 node tests/interop/node_deflate_client_test.js "ws://127.0.0.1:$PORT/" >"$WORK/dfl_s.out" 2>&1 &&
+            [ "$(grep -c 'open .* permessage-deflate' "$WORK/dfl_s_$v.log")" -ge 6 ]; then
+            pass "node ws clients -> $name --deflate (6 parameter sets, and Node's clientNoContextTakeover: false quirk)"
+        else
+            grep -v '^ok' "$WORK/dfl_s.out"; fail "node ws clients -> $name --deflate"
+        fi
+        if need_py_websockets && timeout 60 "$PY" tests/interop/py_deflate_client_test.py "ws://127.0.0.1:$PORT/" >"$WORK/dfl_s.out" 2>&1; then
+            pass "python websockets clients -> $name --deflate (5 parameter sets)"
+        else
+            grep -v '^ok' "$WORK/dfl_s.out"; fail "python websockets clients -> $name --deflate"
+        fi
+        stop "$PID"
+    else
+        fail "clients -> $name --deflate" "Node ws or server"
+        return
+    fi
+    [ "$v" = epoll ] || return 0 # the takeover variant once, on the epoll server
+    if start "dfl_t_$v" "${CMD[@]}" --port 0 --verbose --deflate --deflate-server-takeover --deflate-client-takeover; then
+        if timeout 60 node tests/interop/node_deflate_client_test.js "ws://127.0.0.1:$PORT/" takeover >"$WORK/dfl_s.out" 2>&1; then
+            pass "node ws clients -> $name --deflate with context takeover (7 parameter sets)"
+        else
+            grep -v '^ok' "$WORK/dfl_s.out"; fail "node ws clients -> $name --deflate with context takeover"
+        fi
+        if timeout 60 "$PY" tests/interop/py_deflate_client_test.py "ws://127.0.0.1:$PORT/" takeover >"$WORK/dfl_s.out" 2>&1; then
+            pass "python websockets clients -> $name --deflate with context takeover (5 parameter sets)"
+        else
+            grep -v '^ok' "$WORK/dfl_s.out"; fail "python websockets clients -> $name --deflate with context takeover"
+        fi
+        stop "$PID"
+    fi
+}
+
+# ws_client --autobahn --deflate against the mock fuzzing server accepting
+# permessage-deflate: every case passes, compressed.
+deflate_autobahn_mode() {
+    need_node_ws || { fail "ws_client --autobahn --deflate" "cannot install Node ws"; return; }
+    WS_DEFLATE='{}' start dfl_fuzz node tests/interop/mock_fuzzingserver.js || { fail "ws_client --autobahn --deflate" "mock"; return; }
+    if timeout 60 "$EX/ws_client" --autobahn "ws://127.0.0.1:$PORT" --agent "ws6455 deflate" --deflate &&
+        grep -q '^report: agent=ws6455 deflate cases=4 passed=4' "$WORK/dfl_fuzz.log" &&
+        [ "$(grep -c 'passed deflate=yes' "$WORK/dfl_fuzz.log")" = 4 ]; then
+        pass "ws_client --autobahn --deflate against a mock fuzzing server (4 cases, all compressed)"
+    else
+        fail "ws_client --autobahn --deflate"; cat "$WORK/dfl_fuzz.log"
+    fi
+    stop "$PID"
+}
+
+# The chat checks against chat_server --deflate: Node ws clients offer
+# permessage-deflate by default, so broadcasts (prepared messages) go out
+# compressed per member.
+deflate_chat() {
+    need_node_ws || { fail "node ws -> chat_server --deflate" "cannot install Node ws"; return; }
+    start dfl_chat "$EX/chat_server" --port 0 --verbose --deflate || { fail "chat_server --deflate" "server"; return; }
+    local n
+    if timeout 60 node tests/interop/node_chat_test.js "$PORT" >"$WORK/dfl_chat.out" 2>&1 &&
+        n=$(grep -c '^upgrade .* permessage-deflate' "$WORK/dfl_chat.log") && [ "$n" -ge 4 ]; then
+        pass "node ws -> chat_server --deflate (the chat checks; $n connections compressed)"
+    else
+        tail -5 "$WORK/dfl_chat.out"; fail "node ws -> chat_server --deflate"
+    fi
+    stop "$PID"
+}
+
+t_deflate() {
+    if ! deflate_built; then
+        local ok=1 cmd
+        for cmd in "echo_server --port 0" "chat_server --port 0" "ws_client ws://127.0.0.1:1/" "uv_echo --port 0"; do
+            [ -x "$EX/${cmd%% *}" ] || continue
+            # shellcheck disable=SC2086 # cmd is words
+            timeout 5 "$EX/"$cmd --deflate </dev/null >/dev/null 2>"$WORK/nz.err"
+            [ $? = 2 ] && grep -q "^${cmd%% *}: --deflate: built without zlib" "$WORK/nz.err" || { ok=0; cat "$WORK/nz.err"; }
+        done
+        if [ $ok = 1 ]; then pass "--deflate without zlib: refused (exit 2, 'built without zlib')"; else fail "--deflate without zlib"; fi
+        skip "permessage-deflate interop" "library built without zlib (make WITH_ZLIB=1 examples interop)"
+        return
+    fi
+    local t0=$SECONDS
+    deflate_server_clients epoll echo_server
+    deflate_server_clients uring "echo_server --io-uring"
+    deflate_server_clients uv uv_echo
+    deflate_client_node
+    deflate_client_python
+    deflate_client_autobahn
+    deflate_autobahn_mode
+    deflate_chat
+    echo "deflate section: $((SECONDS - t0)) s"
 }
 
 # ---- the examples under attack, and the other echo servers
@@ -963,7 +1230,7 @@ t_proxy() {
     stop "$echo_pid"
 }
 
-ALL=(handshake node python client shutdown chat redis browser load tls autobahn proxy attacks closeecho clientattacks uring uv)
+ALL=(handshake node python client shutdown chat redis browser load tls autobahn deflate proxy attacks closeecho clientattacks uring uv)
 SECTIONS=("$@")
 [ ${#SECTIONS[@]} = 0 ] && SECTIONS=("${ALL[@]}")
 for s in "${SECTIONS[@]}"; do
