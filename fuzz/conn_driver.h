@@ -284,6 +284,7 @@ typedef struct fz_conn {
     fz_utf8_ref stream_utf8;
     uint64_t now;
     size_t allowance; /* control frames queued past max_output_buffer by the caller */
+    size_t zlib_bound; /* zlib's memory once permessage-deflate is agreed (0: none) */
     char picked[64];  /* the subprotocol on_request chose, if any */
     fz_outchk out;
     /* the loop contract */
@@ -392,6 +393,21 @@ static int fz_on_request(ws6455_conn *c, const ws6455_request *req,
     }
 }
 
+/* zlib's memory with permessage-deflate agreed, from the bounds in
+ * src/deflate.h: our compressor 4 * 2^w + 2^(memLevel+9) (w at least 9) and
+ * our decompressor 2^w, with the agreed windows, plus 16 KiB each for
+ * zlib's fixed state and ours (measured 5.9 and 7.1 KiB). */
+static size_t fz_zlib_bound(int role, const ws6455_deflate_params *dp, int mem_level)
+{
+    int tx = role == WS6455_ROLE_SERVER ? dp->server_max_window_bits : dp->client_max_window_bits;
+    int rx = role == WS6455_ROLE_SERVER ? dp->client_max_window_bits : dp->server_max_window_bits;
+    if (tx < 9)
+        tx = 9;
+    if (mem_level < 1 || mem_level > 9)
+        mem_level = 9;
+    return ((size_t)4 << tx) + ((size_t)1 << (mem_level + 9)) + ((size_t)1 << rx) + 2 * 16384;
+}
+
 static void fz_on_open(ws6455_conn *c, const char *proto, void *user)
 {
     fz_conn *z = user;
@@ -404,6 +420,7 @@ static void fz_on_open(ws6455_conn *c, const char *proto, void *user)
         z->out.deflate = 1;
         z->out.reset_per_msg = z->role == WS6455_ROLE_SERVER ? dp.server_no_context_takeover
                                                               : dp.client_no_context_takeover;
+        z->zlib_bound = fz_zlib_bound(z->role, &dp, z->cfg.deflate.mem_level);
     }
     if (proto)
         FZ_CHECK(strcmp(proto, "chat") == 0 || strcmp(proto, "superchat") == 0 ||
@@ -552,11 +569,12 @@ static void fz_release(void *user, const void *data)
  * output queue, each possibly twice while it grows. */
 static size_t fz_mem_bound(const fz_conn *z)
 {
+    /* zlib_bound: set when permessage-deflate was agreed (fz_zlib_bound). */
     const ws6455_config *f = &z->cfg;
     size_t hs = 4 * f->max_handshake_size + 128 * f->max_handshake_headers;
     size_t out = f->max_output_buffer + 2 * (WS6455_MAX_HEADER_SIZE + WS6455_MAX_CONTROL_PAYLOAD) +
                  z->allowance + 4 * (WS6455_MAX_HEADER_SIZE + WS6455_MAX_CONTROL_PAYLOAD);
-    return 65536 + hs + 2 * f->max_message_size + 2 * out;
+    return 65536 + hs + 2 * f->max_message_size + 2 * out + z->zlib_bound;
 }
 
 static void fz_check(fz_conn *z)
