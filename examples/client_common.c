@@ -87,8 +87,8 @@ void client_usage_common(FILE *f)
             "  --protocol NAME      offer a subprotocol (repeatable)\n"
             "  --header 'K: V'      add a request header (repeatable)\n"
             "  --ping-interval MS   ping after MS of silence; fail if no answer in MS\n"
-            "  --handshake-timeout MS  the opening handshake (TLS included) must be done\n"
-            "                       within MS (default 10000)\n");
+            "  --handshake-timeout MS  the TCP connect, then the opening handshake (TLS\n"
+            "                       included), must each be done within MS (default 10000)\n");
     deflate_opts_usage(f);
     fprintf(f, "  --verbose            report the connection on standard error\n");
 }
@@ -178,7 +178,9 @@ int client_connect(client_session *s, const ws6455_url *url)
         fprintf(stderr, "%s: host name too long\n", s->opt->prog);
         return -1;
     }
-    s->fd = net_connect(s->opt->prog, s->host_name, url->port);
+    /* The handshake timeout bounds the TCP connect too (then, from the
+     * connection's start, the TLS and WebSocket handshakes). */
+    s->fd = net_connect(s->opt->prog, s->host_name, url->port, handshake_timeout(s->opt));
     return s->fd < 0 ? -1 : 0;
 }
 

@@ -7,10 +7,12 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 int net_url_host(const ws6455_url *u, char *host, size_t cap)
@@ -35,27 +37,76 @@ static struct addrinfo *resolve(const char *prog, const char *host, const char *
     return res;
 }
 
-int net_connect(const char *prog, const char *host, uint16_t port)
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* connect() that gives up at deadline (a CLOCK_MONOTONIC time in ms; 0: no
+ * limit): the socket is non-blocking for the attempt, then blocking again.
+ * 0, or an errno value. */
+static int connect_until(int fd, const struct sockaddr *sa, socklen_t len, uint64_t deadline)
+{
+    if (!deadline)
+        return connect(fd, sa, len) < 0 ? errno : 0;
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return errno;
+    int err = connect(fd, sa, len) < 0 ? errno : 0;
+    while (err == EINPROGRESS || err == EINTR) {
+        uint64_t now = now_ms();
+        if (now >= deadline) {
+            err = ETIMEDOUT;
+            break;
+        }
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        uint64_t left = deadline - now;
+        int n = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+        if (n < 0 && errno != EINTR)
+            return errno;
+        if (n > 0) {
+            socklen_t sl = sizeof err;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
+                err = errno;
+            break;
+        }
+        err = EINPROGRESS;
+    }
+    if (!err && fcntl(fd, F_SETFL, flags) < 0)
+        err = errno;
+    return err;
+}
+
+int net_connect(const char *prog, const char *host, uint16_t port, uint64_t timeout_ms)
 {
     char serv[8];
     snprintf(serv, sizeof serv, "%u", (unsigned)port);
     struct addrinfo *res = resolve(prog, host, serv, 0);
     if (!res)
         return -1;
+    uint64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
     int fd = -1, err = 0;
     for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (fd < 0) {
             err = errno;
-        } else if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-            err = errno;
+        } else if ((err = connect_until(fd, ai->ai_addr, ai->ai_addrlen, deadline)) != 0) {
             close(fd);
             fd = -1;
+            if (err == ETIMEDOUT && deadline && now_ms() >= deadline)
+                break; /* the time is up for the other addresses too */
         }
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        fprintf(stderr, "%s: cannot connect to %s port %s: %s\n", prog, host, serv, strerror(err));
+        if (err == ETIMEDOUT && deadline)
+            fprintf(stderr, "%s: cannot connect to %s port %s: timed out after %llu ms\n", prog,
+                    host, serv, (unsigned long long)timeout_ms);
+        else
+            fprintf(stderr, "%s: cannot connect to %s port %s: %s\n", prog, host, serv,
+                    strerror(err));
         return -1;
     }
     net_set_nodelay(fd);

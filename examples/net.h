@@ -16,9 +16,12 @@
  * fit in cap bytes. */
 int net_url_host(const ws6455_url *u, char *host, size_t cap);
 
-/* A blocking TCP connection to host:port, trying every address the name
- * resolves to, with TCP_NODELAY. The descriptor, or -1 (reported). */
-int net_connect(const char *prog, const char *host, uint16_t port);
+/* A TCP connection to host:port, trying every address the name resolves
+ * to, with TCP_NODELAY; the descriptor is left blocking. The connects
+ * together take at most timeout_ms (0: as long as the kernel takes), so a
+ * host that drops SYNs cannot hold a client for the kernel's minutes of
+ * retries. The descriptor, or -1 (reported; "timed out" after the limit). */
+int net_connect(const char *prog, const char *host, uint16_t port, uint64_t timeout_ms);
 
 /* A non-blocking, close-on-exec listening socket on host:port (numeric
  * port; "0" picks a free one). With reuseport, several sockets may share

@@ -192,7 +192,7 @@ static void on_open(ws6455_conn *c, const char *subprotocol, void *user)
         client_report_open(&s->base, SSL_get_version(s->ssl), subprotocol);
 }
 
-/* TCP connect (blocking), then the TLS session set up with the
+/* TCP connect (bounded by the handshake timeout), then the TLS session set up with the
  * certificate checks and the socket made non-blocking: the handshake itself
  * runs in client_run's poll() loop (tls_handshake). */
 static int tls_connect(session *s, SSL_CTX *ctx, const ws6455_url *u, const options *o)

@@ -36,6 +36,12 @@
  *   attack silent
  *       A TCP listener that accepts and never says anything (a TLS server
  *       that never answers the ClientHello).
+ *
+ *   attack full-backlog
+ *       A TCP listener that never accepts, its accept queue filled by its
+ *       own connections before the port is printed: the kernel then drops
+ *       further SYNs, so a client's connect() hangs as it would towards a
+ *       host that drops packets.
  */
 #define _GNU_SOURCE
 #include "net.h" /* examples/net.h */
@@ -610,6 +616,37 @@ static int mode_silent(void)
     return 0;
 }
 
+static int mode_full_backlog(void)
+{
+    int lfd = net_listen("attack", "127.0.0.1", "0", 0, 0);
+    if (lfd < 0)
+        return 2;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getsockname(lfd, (struct sockaddr *)&ss, &sl) < 0)
+        return 2;
+    /* Backlog 0 queues one connection (two on some kernels); a few more
+     * non-blocking connects make sure the queue is full and the rest of
+     * the SYNs are being dropped. */
+    int fill[4];
+    for (int i = 0; i < 4; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fill[i] >= 0)
+            (void)connect(fill[i], (struct sockaddr *)&ss, sl);
+    }
+    usleep(200 * 1000);
+    char name[64];
+    net_local_name(lfd, name, sizeof name);
+    printf("listening on ws://%s/\n", name);
+    fflush(stdout);
+    sleep(MAX_SECONDS);
+    for (int i = 0; i < 4; i++)
+        if (fill[i] >= 0)
+            close(fill[i]);
+    close(lfd);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -620,9 +657,11 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && !strcmp(argv[1], "silent"))
         return mode_silent();
+    if (argc >= 2 && !strcmp(argv[1], "full-backlog"))
+        return mode_full_backlog();
     if (argc < 3 || (port_arg = atoi(argv[2])) <= 0 || port_arg > 65535) {
         fprintf(stderr, "usage: attack nonreader|flood|hold|echo PORT [options]\n"
-                        "       attack flood-server|silent\n");
+                        "       attack flood-server|silent|full-backlog\n");
         return 2;
     }
     if (!strcmp(argv[1], "nonreader"))

@@ -155,7 +155,7 @@ static int client_open(client *cl, const char *url_str)
     if (ws6455_url_parse(url_str, strlen(url_str), &url) < 0 ||
         net_url_host(&url, host, sizeof host) < 0)
         return -1;
-    cl->fd = net_connect("client_matrix", host, url.port);
+    cl->fd = net_connect("client_matrix", host, url.port, 10000);
     if (cl->fd < 0 || net_set_nonblocking(cl->fd) < 0)
         return -1;
 

@@ -1015,6 +1015,25 @@ t_clientattacks() {
     else
         fail "ws_client against a server flooding after the close" "attack flood-server"
     fi
+    # A host that drops SYNs (here: a listener whose accept queue is full):
+    # the TCP connect is bounded by the handshake timeout too.
+    if start full_backlog "$IB/attack" full-backlog; then
+        t0=$(ms_now)
+        printf 'x\n' | timeout 30 "$EX/ws_client" --handshake-timeout 1500 \
+            "ws://127.0.0.1:$PORT/" >/dev/null 2>"$WORK/wc_backlog.err"
+        rc=$?
+        ms=$(($(ms_now) - t0))
+        cat "$WORK/wc_backlog.err"
+        echo "ws_client exit $rc after $ms ms"
+        stop "$PID"
+        if [ $rc = 2 ] && [ $ms -le 2500 ] && grep -q 'timed out after 1500 ms' "$WORK/wc_backlog.err"; then
+            pass "ws_client: a connect that is never answered is given up at the handshake timeout"
+        else
+            fail "ws_client against a host that drops SYNs" "rc=$rc ms=$ms"
+        fi
+    else
+        fail "ws_client against a host that drops SYNs" "attack full-backlog"
+    fi
     if [ ! -x "$EX/wss_client" ]; then
         skip "wss_client against a silent TLS server" "wss_client was not built"
         return
