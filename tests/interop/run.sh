@@ -20,7 +20,7 @@
 # installed fails its section. With INTEROP_STRICT=1 (as CI runs it) a skip
 # counts as a failure, except io_uring refused by the kernel.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 
 B=build
 EX=$B/examples
