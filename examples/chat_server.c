@@ -13,7 +13,7 @@
  *    on_request refuses foreign Origins);
  *  - a server whose cost per message does not grow with idle connections:
  *    one ws6455_context, rooms with member lists (chat_hub.c), events built
- *    once and sent by reference (ws6455_send_message), output written once
+ *    once and queued as one frame (ws6455_send_message), output written once
  *    per loop iteration for the connections that got some (on_output),
  *    deadlines in a heap (chat_timers.c);
  *  - scaling out: with --redis, several chat_server processes behind a
@@ -327,7 +327,7 @@ static void usage(FILE *f, const char *argv0)
             10000u, (size_t)8 << 20);
     deflate_opts_usage(f);
     fprintf(f, "                       (off by default: each member's copy of a broadcast is\n"
-               "                       then compressed for it, instead of sent by reference)\n"
+               "                       then compressed for it, instead of the shared frame)\n"
                "  --help               this text\n");
 }
 

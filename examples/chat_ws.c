@@ -3,9 +3,10 @@
  *
  *  - One ws6455_context for all connections: configuration, callbacks and
  *    the read buffer are shared, so an idle connection is small.
- *  - Broadcast by reference: the hub builds each event once, it becomes one
- *    ws6455_message, and every member of the room gets a reference to it
- *    (ws6455_send_message); nothing is copied per recipient.
+ *  - Broadcast of one frame: the hub builds each event once, it becomes one
+ *    ws6455_message, and every member of the room gets that frame
+ *    (ws6455_send_message: a reference over 512 bytes, a copy of the ready
+ *    bytes under); nothing is encoded or validated per recipient.
  *  - Output is written once per loop iteration: on_output puts a
  *    connection that got output on the dirty list, and chat_ws_flush()
  *    writes exactly those (a writev of everything queued), so a broadcast

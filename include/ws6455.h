@@ -1003,8 +1003,8 @@ WS6455_API int ws6455_conn_recv_eof(ws6455_conn *c);
  * aborted or freed), so an asynchronous write (uv_write, io_uring,
  * SSL_write retries) may hold them. More bytes may follow in further runs:
  * call again after consuming, or use ws6455_conn_pending_iov(). A message
- * sent by reference (ws6455_send_message) is handed out from the
- * message's own memory.
+ * sent by reference (ws6455_send_message, frames over 512 bytes) is handed
+ * out from the message's own memory.
  */
 WS6455_API size_t ws6455_conn_pending(ws6455_conn *c, const uint8_t **out);
 
@@ -1223,11 +1223,15 @@ WS6455_API int ws6455_message_opcode(const ws6455_message *m);
 WS6455_API const uint8_t *ws6455_message_data(const ws6455_message *m, size_t *len);
 
 /**
- * Queues a prepared message. Server role: by reference, nothing copied (a
- * few dozen bytes of queue bookkeeping at most); ws6455_conn_pending() then
- * hands out the message's own bytes. Client role: the frame must be masked
- * with a fresh key, so the payload is copied and masked into the queue.
- * Returns as the sends above.
+ * Queues a prepared message. Server role: a frame larger than 512 bytes
+ * that does not fit the free room of the queue's last chunk goes by
+ * reference, nothing copied (a few dozen bytes of queue bookkeeping);
+ * ws6455_conn_pending() then hands out the message's own bytes. Smaller
+ * frames are copied into the queue: cheaper than a reference, and it keeps
+ * the queue's memory within twice its bytes (docs/engine.md). Client
+ * role: the frame must be masked with a fresh key, so the payload is
+ * copied and masked into the queue. Either way the message may be freed
+ * (ws6455_message_free) at once. Returns as the sends above.
  */
 WS6455_API int ws6455_send_message(ws6455_conn *c, ws6455_message *m);
 

@@ -167,12 +167,30 @@ int ws6455__outq_append(ws6455__outq *q, ws6455_context *ctx, const void *p, siz
 
 int ws6455__outq_push_message(ws6455__outq *q, ws6455_context *ctx, ws6455_message *m)
 {
+    size_t frame = ws6455__message_frame_len(m);
+    if (frame <= WS6455__CHUNK_SMALL || frame <= ws6455__outq_room(q)) {
+        /* Copied, not referenced: a small frame costs less as bytes than
+         * as a reference (a chunk header each), and one that fits the
+         * tail's room costs no allocation. It also bounds the queue's
+         * memory: a reference ends the byte chunk before it, so that
+         * chunk's unused room is wasted; referencing only frames larger
+         * than that room keeps the waste below the bytes queued. */
+        if (ws6455__outq_ensure(q, ctx, frame) < 0)
+            return WS6455_ERR_NOMEM;
+        const uint8_t *p;
+        for (size_t off = 0, n; off < frame; off += n) {
+            n = ws6455__message_run(m, off, &p);
+            ws6455__outq_put(q, p, n, NULL, 0);
+        }
+        ws6455__outq_settle(q, ctx);
+        return WS6455_OK;
+    }
     ws6455__chunk *k = ref_chunk_new(ctx);
     if (!k)
         return WS6455_ERR_NOMEM;
     ws6455__message_ref(m);
     k->msg = m;
-    k->len = k->cap = ws6455__message_frame_len(m);
+    k->len = k->cap = frame;
     link_tail(q, k);
     q->len += k->len;
     return WS6455_OK;

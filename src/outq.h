@@ -47,7 +47,11 @@ void ws6455__outq_settle(ws6455__outq *q, ws6455_context *ctx);
 int ws6455__outq_append(ws6455__outq *q, ws6455_context *ctx, const void *p, size_t n);
 /* The free room in the tail chunk (0 when the tail is a message). */
 size_t ws6455__outq_room(const ws6455__outq *q);
-/* Queues a message's frame by reference (takes a reference). */
+/* Queues a message's frame: by reference (takes a reference) when it is
+ * larger than WS6455__CHUNK_SMALL and than the tail's free room; otherwise
+ * a copy. Either way the queue then holds at most twice its bytes plus
+ * WS6455__OUTQ_SLACK (a reference leaves the room of the chunk before it
+ * unused, and that room is smaller than the referenced frame). */
 int ws6455__outq_push_message(ws6455__outq *q, ws6455_context *ctx, ws6455_message *m);
 /* The first contiguous run of unsent bytes; 0 when empty. */
 size_t ws6455__outq_peek(const ws6455__outq *q, const uint8_t **p);

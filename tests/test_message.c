@@ -1,6 +1,7 @@
 /* Prepared messages: built and validated once, sent by reference to many
  * connections, released exactly once. */
 #include "convo.h"
+#include "outq.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -168,9 +169,11 @@ static void test_release_on_abort_and_free(void **state)
 {
     (void)state;
     ws6455_context *ctx = server_ctx(NULL, WS6455_ROLE_SERVER);
-    static const char text[] = "shared";
+    static char text[WS6455__CHUNK_SMALL + 1]; /* big enough to be referenced */
+    memset(text, 's', sizeof text);
     releases = 0;
-    ws6455_message *m = ws6455_message_wrap(NULL, WS6455_OP_TEXT, text, 6, note_release, &releases);
+    ws6455_message *m =
+        ws6455_message_wrap(NULL, WS6455_OP_TEXT, text, sizeof text, note_release, &releases);
     ws6455_conn *a = server_in(ctx), *b = server_in(ctx);
     ws6455_send_message(a, m);
     ws6455_send_message(b, m);
@@ -182,6 +185,63 @@ static void test_release_on_abort_and_free(void **state)
     ws6455_conn_free(a);
     ws6455_context_free(ctx);
     assert_int_equal(releases, 1);
+}
+
+/* A frame of at most WS6455__CHUNK_SMALL bytes, or one that fits the free
+ * room of the queue's tail, is copied: the queue does not hold the message
+ * (released at ws6455_message_free), and the bytes are the same. */
+static void test_small_frames_are_copied(void **state)
+{
+    (void)state;
+    ws6455_context *ctx = server_ctx(NULL, WS6455_ROLE_SERVER);
+    ws6455_conn *c = server_in(ctx);
+    releases = 0;
+    ws6455_message *m = ws6455_message_wrap(NULL, WS6455_OP_TEXT, "Hello", 5, note_release, &releases);
+    assert_int_equal(ws6455_send_message(c, m), 0);
+    ws6455_message_free(m);
+    assert_int_equal(releases, 1); /* the queue keeps a copy, not the message */
+    const uint8_t *p;
+    assert_int_equal(ws6455_conn_pending(c, &p), 7);
+    assert_memory_equal(p, "\x81\x05Hello", 7);
+    /* 600 bytes sent: the queue goes on in a large chunk with room to
+     * spare; a 1,000-byte message then fits that room and is copied too */
+    static char mid[1000];
+    memset(mid, 'm', sizeof mid);
+    assert_int_equal(ws6455_send_binary(c, mid, 600), 0);
+    m = ws6455_message_wrap(NULL, WS6455_OP_BINARY, mid, sizeof mid, note_release, &releases);
+    assert_int_equal(ws6455_send_message(c, m), 0);
+    ws6455_message_free(m);
+    assert_int_equal(releases, 2);
+    assert_int_equal(ws6455_conn_buffered_amount(c), 7 + 4 + 600 + 4 + 1000);
+    ws6455_conn_free(c);
+    ws6455_context_free(ctx);
+}
+
+/* References interleaved with small sends cannot make the queue hold more
+ * than twice its bytes (plus WS6455__OUTQ_SLACK): a reference ends the byte
+ * chunk before it, and only frames larger than that chunk's free room are
+ * referenced. (Every 6-byte send after a reference used to take a fresh
+ * 8 KiB chunk: 8 KiB held per 530 bytes queued; found by fuzz_conn_server.) */
+static void test_references_keep_memory_bounded(void **state)
+{
+    (void)state;
+    tu_counting k;
+    ws6455_allocator a = tu_counting_allocator(&k);
+    ws6455_context *ctx = server_ctx(&a, WS6455_ROLE_SERVER);
+    ws6455_conn *c = server_in(ctx);
+    static uint8_t payload[WS6455__CHUNK_SMALL + 1];
+    ws6455_message *m = ws6455_message_new(&a, WS6455_OP_BINARY, payload, sizeof payload);
+    size_t base = k.live_bytes;
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(ws6455_send_message(c, m), 0);
+        assert_int_equal(ws6455_send_text(c, "héllo", 6), 0);
+        size_t queued = ws6455_conn_buffered_amount(c);
+        assert_true(k.live_bytes - base <= 2 * queued + WS6455__OUTQ_SLACK);
+    }
+    ws6455_message_free(m);
+    ws6455_conn_free(c);
+    ws6455_context_free(ctx);
+    assert_int_equal(k.live_bytes, 0);
 }
 
 /* The client role must mask with a fresh key: the message is copied, and
@@ -233,6 +293,8 @@ int main(void)
         cmocka_unit_test(test_broadcast_held_once),
         cmocka_unit_test(test_wrap_sends_by_reference),
         cmocka_unit_test(test_release_on_abort_and_free),
+        cmocka_unit_test(test_small_frames_are_copied),
+        cmocka_unit_test(test_references_keep_memory_bounded),
         cmocka_unit_test(test_client_copies_and_masks),
         cmocka_unit_test(test_send_message_rules),
     };
