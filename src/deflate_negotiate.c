@@ -5,6 +5,7 @@
 #include "deflate.h"
 
 #include "ascii.h"
+#include "http_head.h"
 
 #include <string.h>
 
@@ -207,36 +208,20 @@ int ws6455__deflate_parse(const char *s, size_t n, int response, ws6455__deflate
     return 1;
 }
 
-/* Walks a comma-separated list (RFC 7230 section 7): *pos advances past
- * each element; commas inside quoted-strings do not split; empty elements
- * are skipped. Returns 0 at the end. The element is OWS-trimmed. */
+/* The next non-empty element of a comma-separated list, through the
+ * handshake's list walker (quoted commas do not split, OWS trimmed);
+ * empty elements are skipped. Returns 0 at the end. */
 static int next_element(const char *v, size_t n, size_t *pos, const char **e, size_t *elen)
 {
-    for (;;) {
-        size_t i = *pos;
-        if (i >= n)
-            return 0;
-        int quoted = 0;
-        size_t start = i;
-        while (i < n && (quoted || v[i] != ',')) {
-            if (quoted && v[i] == '\\' && i + 1 < n)
-                i++;
-            else if (v[i] == '"')
-                quoted = !quoted;
-            i++;
-        }
-        size_t end = i;
-        *pos = i + 1;
-        while (start < end && ws6455__is_ows(v[start]))
-            start++;
-        while (end > start && ws6455__is_ows(v[end - 1]))
-            end--;
-        if (end > start) {
-            *e = v + start;
-            *elen = end - start;
+    hs_span el;
+    while (ws6455__http_next_list_element(v, n, pos, &el)) {
+        if (el.len) {
+            *e = v + el.off;
+            *elen = el.len;
             return 1;
         }
     }
+    return 0;
 }
 
 /* ------------------------------------------------------------------ *
