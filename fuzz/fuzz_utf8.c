@@ -31,7 +31,7 @@ static void check_variant(uint8_t *p, size_t n, const uint8_t *lens, size_t nl, 
             len = n - off;
         i++;
         size_t at = 99999;
-        int rc = masked ? ws6455__utf8_unmask_update_variant(&v, p + off, len, key, off, &at, variant)
+        int rc = masked ? ws6455__utf8_unmask_update_variant(&v, p + off, p + off, len, key, off, &at, variant)
                         : ws6455__utf8_update_variant(&v, p + off, len, &at, variant);
         if (rc != WS6455_OK) {
             FZ_CHECK(rc == WS6455_ERR_UTF8 && ref_bad && off + at == ref_fail && at < len);

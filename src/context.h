@@ -51,7 +51,7 @@ struct ws6455_context {
     size_t spare_cap;
 
     /* Fast-path switches, decided once from the configuration. */
-    uint8_t fast_rx;  /* whole small messages may skip the general path */
+    uint8_t fast_rx;  /* receive fast paths: whole small messages, one-pass gathering */
     uint8_t fast_tx;  /* small sends may skip the general path */
     uint8_t fast_len; /* largest payload the fast paths take: min(125, limits) */
 

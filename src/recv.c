@@ -131,12 +131,11 @@ static void end_message(ws6455_conn *c)
     }
 }
 
-/* Appends to the reassembly buffer, growing it geometrically but never
- * past max_message_size (the header checks keep msg_size within it). */
-static int msg_append(ws6455_conn *c, const uint8_t *p, size_t n)
+/* Makes room for n more bytes in the reassembly buffer, growing it
+ * geometrically but never past max_message_size (the header checks keep
+ * msg_size within it). */
+static int msg_reserve(ws6455_conn *c, size_t n)
 {
-    if (n == 0)
-        return WS6455_OK;
     size_t need = c->msg_len + n;
     if (need > c->msg_cap) {
         size_t max = WS6455__CFG(c)->max_message_size;
@@ -156,18 +155,34 @@ static int msg_append(ws6455_conn *c, const uint8_t *p, size_t n)
         c->msg_data = q;
         c->msg_cap = cap;
     }
+    return WS6455_OK;
+}
+
+/* Appends to the reassembly buffer. */
+static int msg_append(ws6455_conn *c, const uint8_t *p, size_t n)
+{
+    if (n == 0)
+        return WS6455_OK;
+    if (msg_reserve(c, n) < 0)
+        return WS6455_ERR_NOMEM;
     memcpy(c->msg_data + c->msg_len, p, n);
     c->msg_len += n;
     return WS6455_OK;
 }
 
-/* Validates a piece of text (unless the unmasking pass did: `checked`).
- * Fails the connection at the first bad byte. */
-static int check_text(ws6455_conn *c, const uint8_t *p, size_t n, int message_ends, int checked)
+/* What the receive loop already did with a piece of payload. */
+enum {
+    PIECE_CHECKED = 1, /* validated as text while unmasking */
+    PIECE_GATHERED = 2 /* unmasked straight into the reassembly buffer */
+};
+
+/* Validates a piece of text (unless the unmasking pass did). Fails the
+ * connection at the first bad byte. */
+static int check_text(ws6455_conn *c, const uint8_t *p, size_t n, int message_ends, unsigned done)
 {
     if (c->msg_opcode != WS6455_OP_TEXT)
         return WS6455_OK;
-    if ((!checked && ws6455_utf8_update(&c->rx_utf8, p, n, NULL) < 0) ||
+    if ((!(done & PIECE_CHECKED) && ws6455_utf8_update(&c->rx_utf8, p, n, NULL) < 0) ||
         (message_ends && ws6455_utf8_finish(&c->rx_utf8) < 0)) {
         ws6455__fail(c, WS6455_ERR_UTF8, 0);
         return WS6455_ERR_UTF8;
@@ -223,14 +238,14 @@ static void on_compressed_piece(ws6455_conn *c, const uint8_t *p, size_t n, int 
 /* A piece of data payload. `frame_ends`: the frame's last payload byte is in
  * this piece; `whole`: the piece is the frame's entire payload. */
 static void on_data_piece(ws6455_conn *c, const uint8_t *p, size_t n, int frame_ends, int whole,
-                          int checked)
+                          unsigned done)
 {
     int message_ends = frame_ends && c->hdr.fin;
     if (ws6455__pmd_rx_compressed(c)) {
         on_compressed_piece(c, p, n, message_ends);
         return;
     }
-    if (check_text(c, p, n, message_ends, checked) < 0)
+    if (check_text(c, p, n, message_ends, done) < 0)
         return;
     c->msg_size += n;
     if (WS6455__CFG(c)->flags & WS6455_STREAM_FRAGMENTS) {
@@ -243,7 +258,7 @@ static void on_data_piece(ws6455_conn *c, const uint8_t *p, size_t n, int frame_
         /* The whole message is this piece of the caller's input. */
         WS6455__EMIT(c, on_message, c->msg_opcode, p, n);
     } else {
-        if (msg_append(c, p, n) < 0) {
+        if (!(done & PIECE_GATHERED) && msg_append(c, p, n) < 0) {
             ws6455__fail(c, WS6455_ERR_NOMEM, 0);
             return;
         }
@@ -303,15 +318,15 @@ static void on_control_piece(ws6455_conn *c, const uint8_t *p, size_t n, int fra
     on_control_frame(c, c->hdr.opcode, copy, len);
 }
 
-/* Hands a piece of the current frame's payload (already unmasked, and
- * already validated as text when `checked`) on. */
-static void on_payload(ws6455_conn *c, const uint8_t *p, size_t n, int checked)
+/* Hands a piece of the current frame's payload (already unmasked; `done`
+ * says what else the receive loop did with it) on. */
+static void on_payload(ws6455_conn *c, const uint8_t *p, size_t n, unsigned done)
 {
     int frame_ends = c->rx_left == 0;
     if (is_control(c->hdr.opcode))
         on_control_piece(c, p, n, frame_ends);
     else
-        on_data_piece(c, p, n, frame_ends, n == c->hdr.payload_len, checked);
+        on_data_piece(c, p, n, frame_ends, n == c->hdr.payload_len, done);
 }
 
 /* The common case, taken in one step: a single-frame message whose whole
@@ -332,7 +347,7 @@ static void deliver_whole_message(ws6455_conn *c, uint8_t *p)
         n >= FUSED_MIN) {
         ws6455_utf8 v;
         ws6455_utf8_init(&v);
-        valid = ws6455__utf8_unmask_update(&v, p, n, c->hdr.mask, 0, NULL) == WS6455_OK &&
+        valid = ws6455__utf8_unmask_update(&v, p, p, n, c->hdr.mask, 0, NULL) == WS6455_OK &&
                 ws6455_utf8_finish(&v) == WS6455_OK;
     } else {
         if (c->hdr.masked)
@@ -437,6 +452,18 @@ static inline size_t rx_fast(ws6455_conn *c, uint8_t *p, size_t n)
     return rx_fast_server(c, p, n);
 }
 
+/* Whether a piece of `take` bytes of the current frame's masked payload is
+ * bound for the reassembly buffer as it is (data, uncompressed, whole
+ * messages, not the entire message in this input): on_data_piece's
+ * gathering branch, decided before unmasking. */
+static int gathers(const ws6455_conn *c, size_t take)
+{
+    const ws6455_frame_header *h = &c->hdr;
+    return h->masked && !is_control(h->opcode) &&
+           !ws6455__pmd_rx_compressed(c) && !(WS6455__CFG(c)->flags & WS6455_STREAM_FRAGMENTS) &&
+           !(take == h->payload_len && h->fin && c->msg_len == 0);
+}
+
 void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
 {
     size_t off = 0;
@@ -474,24 +501,44 @@ void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
         size_t take = c->rx_left < n - off ? (size_t)c->rx_left : n - off;
         uint8_t *piece = p + off;
         uint64_t at = c->hdr.payload_len - c->rx_left;
-        int checked = 0;
-        if (WS6455__FAST_PATHS && c->hdr.masked && take >= FUSED_MIN &&
+        unsigned done = 0;
+        if (WS6455__FAST_PATHS && take && c->ctx->fast_rx && gathers(c, take)) {
+            /* One pass instead of unmasking in place and copying after
+             * (text is validated in the same pass). */
+            if (msg_reserve(c, take) < 0) {
+                ws6455__fail(c, WS6455_ERR_NOMEM, 0);
+                break;
+            }
+            uint8_t *to = c->msg_data + c->msg_len;
+            c->msg_len += take;
+            done = PIECE_GATHERED;
+            if (c->msg_opcode == WS6455_OP_BINARY) {
+                ws6455_mask(to, piece, take, c->hdr.mask, at);
+            } else if (ws6455__utf8_unmask_update(&c->rx_utf8, to, piece, take, c->hdr.mask, at,
+                                                  NULL) < 0) {
+                ws6455__fail(c, WS6455_ERR_UTF8, 0);
+                break;
+            } else {
+                done |= PIECE_CHECKED;
+            }
+        } else if (WS6455__FAST_PATHS && c->hdr.masked && take >= FUSED_MIN &&
             c->msg_opcode == WS6455_OP_TEXT && !is_control(c->hdr.opcode) &&
             !ws6455__pmd_rx_compressed(c)) {
             /* Unmasked and validated in one pass; a failure is reported
              * where check_text would have reported it. */
-            if (ws6455__utf8_unmask_update(&c->rx_utf8, piece, take, c->hdr.mask, at, NULL) < 0) {
+            if (ws6455__utf8_unmask_update(&c->rx_utf8, piece, piece, take, c->hdr.mask, at, NULL) <
+                0) {
                 ws6455__fail(c, WS6455_ERR_UTF8, 0);
                 break;
             }
-            checked = 1;
+            done = PIECE_CHECKED;
         } else if (c->hdr.masked) {
             ws6455_mask(piece, piece, take, c->hdr.mask, at);
         }
         c->rx_left -= take;
         off += take;
         if (take || c->hdr.payload_len == 0)
-            on_payload(c, piece, take, checked);
+            on_payload(c, piece, take, done);
         if (c->rx_left == 0)
             c->rx_phase = WS6455__RX_HEADER;
     }

@@ -53,16 +53,18 @@ int ws6455__utf8_update_variant(ws6455_utf8 *v, const uint8_t *p, size_t n, size
 int ws6455__utf8_run(ws6455_utf8 *v, const uint8_t *p, size_t i, size_t n, size_t *fail_at,
                      int variant);
 
-/* Unmasks p[0..n) in place, exactly as ws6455_mask(p, p, n, key, offset),
- * and validates the unmasked bytes, exactly as ws6455_utf8_update(v, p, n,
- * fail_at), in one pass over the data: a few KiB at a time, each unmasked
- * and then validated while it is in the L1 cache (src/utf8_unmask.c). All n
- * bytes are unmasked whatever the verdict. */
-int ws6455__utf8_unmask_update(ws6455_utf8 *v, uint8_t *p, size_t n, const uint8_t key[4],
-                               uint64_t offset, size_t *fail_at);
-int ws6455__utf8_unmask_update_variant(ws6455_utf8 *v, uint8_t *p, size_t n,
-                                       const uint8_t key[4], uint64_t offset, size_t *fail_at,
-                                       int variant);
+/* Unmasks src[0..n) into dst, exactly as ws6455_mask(dst, src, n, key,
+ * offset), and validates the unmasked bytes, exactly as
+ * ws6455_utf8_update(v, dst, n, fail_at), in one pass over the data: a few
+ * KiB at a time, each unmasked and then validated while it is in the L1
+ * cache (src/utf8_unmask.c). dst == src unmasks in place; otherwise the two
+ * must not overlap (the receive path gathers a message's pieces this way,
+ * with no copy after). All n bytes are unmasked whatever the verdict. */
+int ws6455__utf8_unmask_update(ws6455_utf8 *v, uint8_t *dst, const uint8_t *src, size_t n,
+                               const uint8_t key[4], uint64_t offset, size_t *fail_at);
+int ws6455__utf8_unmask_update_variant(ws6455_utf8 *v, uint8_t *dst, const uint8_t *src,
+                                       size_t n, const uint8_t key[4], uint64_t offset,
+                                       size_t *fail_at, int variant);
 
 /* ---- the vector kernels (src/utf8_x86.c, src/utf8_neon.c) ------------------ */
 
@@ -73,10 +75,11 @@ size_t ws6455__utf8_skip_ssse3(const uint8_t *p, size_t i, size_t n);
 size_t ws6455__utf8_skip_avx2(const uint8_t *p, size_t i, size_t n);
 size_t ws6455__utf8_skip_neon(const uint8_t *p, size_t i, size_t n);
 
-/* XOR p[0..n) in place with key4[0..4) repeated, 64 bytes at a time;
- * return how many bytes they did (n rounded down to a multiple of 64). */
-size_t ws6455__utf8_unmask_sse2(uint8_t *p, size_t n, const uint8_t key4[4]);
-size_t ws6455__utf8_unmask_avx2(uint8_t *p, size_t n, const uint8_t key4[4]);
-size_t ws6455__utf8_unmask_neon(uint8_t *p, size_t n, const uint8_t key4[4]);
+/* dst[i] = src[i] ^ key4[i % 4], 64 bytes at a time (each block loaded
+ * whole before it is stored, so dst == src works); return how many bytes
+ * they did (n rounded down to a multiple of 64). */
+size_t ws6455__utf8_unmask_sse2(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key4[4]);
+size_t ws6455__utf8_unmask_avx2(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key4[4]);
+size_t ws6455__utf8_unmask_neon(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key4[4]);
 
 #endif

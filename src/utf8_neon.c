@@ -33,7 +33,7 @@ size_t ws6455__utf8_skip_neon(const uint8_t *p, size_t i, size_t n)
     return neon_skip(p, i, n);
 }
 
-size_t ws6455__utf8_unmask_neon(uint8_t *p, size_t n, const uint8_t key4[4])
+size_t ws6455__utf8_unmask_neon(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key4[4])
 {
     uint8_t k16[16];
     for (int k = 0; k < 16; k++)
@@ -41,13 +41,13 @@ size_t ws6455__utf8_unmask_neon(uint8_t *p, size_t n, const uint8_t key4[4])
     const uint8x16_t key = vld1q_u8(k16); /* memory order, whatever the byte order */
     size_t i = 0;
     for (; n - i >= 64; i += 64) {
-        uint8x16_t a = veorq_u8(vld1q_u8(p + i), key), b = veorq_u8(vld1q_u8(p + i + 16), key);
-        uint8x16_t c = veorq_u8(vld1q_u8(p + i + 32), key);
-        uint8x16_t d = veorq_u8(vld1q_u8(p + i + 48), key);
-        vst1q_u8(p + i, a);
-        vst1q_u8(p + i + 16, b);
-        vst1q_u8(p + i + 32, c);
-        vst1q_u8(p + i + 48, d);
+        uint8x16_t a = veorq_u8(vld1q_u8(src + i), key), b = veorq_u8(vld1q_u8(src + i + 16), key);
+        uint8x16_t c = veorq_u8(vld1q_u8(src + i + 32), key);
+        uint8x16_t d = veorq_u8(vld1q_u8(src + i + 48), key);
+        vst1q_u8(dst + i, a);
+        vst1q_u8(dst + i + 16, b);
+        vst1q_u8(dst + i + 32, c);
+        vst1q_u8(dst + i + 48, d);
     }
     return i;
 }

@@ -1,9 +1,10 @@
 /* Unmasking and UTF-8 validation in one pass over a masked text payload.
  *
- * The payload is taken a few KiB at a time: each piece is unmasked in place
- * by a vector loop, then validated (the validator continues across pieces
- * exactly as across calls of ws6455_utf8_update), so the second look at the
- * bytes finds them in the L1 cache. A kernel that unmasks and validates in
+ * The payload is taken a few KiB at a time: each piece is unmasked (in place,
+ * or into the reassembly buffer) by a vector loop, then validated (the
+ * validator continues across pieces exactly as across calls of
+ * ws6455_utf8_update), so the second look at the bytes finds them in the L1
+ * cache. A kernel that unmasks and validates in
  * registers was tried first: it needs the bytes before each vector from
  * registers (shuffles, more live vectors than there are registers) and
  * executed more instructions than this (callgrind, 64 KiB of mixed text,
@@ -18,8 +19,9 @@
  * do not show. */
 #define PIECE 8192
 
-/* Unmasks p[0..n) with the mask offset by `offset` bytes. */
-static void unmask(uint8_t *p, size_t n, const uint8_t key[4], uint64_t offset, int variant)
+/* Unmasks src[0..n) into dst with the mask offset by `offset` bytes. */
+static void unmask(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key[4],
+                   uint64_t offset, int variant)
 {
     size_t done = 0;
     uint8_t k4[4];
@@ -29,15 +31,15 @@ static void unmask(uint8_t *p, size_t n, const uint8_t key[4], uint64_t offset, 
 #ifdef WS6455__UTF8_X86
     case WS6455__UTF8_SSE2:
     case WS6455__UTF8_SSSE3:
-        done = ws6455__utf8_unmask_sse2(p, n, k4);
+        done = ws6455__utf8_unmask_sse2(dst, src, n, k4);
         break;
     case WS6455__UTF8_AVX2:
-        done = ws6455__utf8_unmask_avx2(p, n, k4);
+        done = ws6455__utf8_unmask_avx2(dst, src, n, k4);
         break;
 #endif
 #ifdef WS6455__UTF8_NEON
     case WS6455__UTF8_NEON_LOOKUP:
-        done = ws6455__utf8_unmask_neon(p, n, k4);
+        done = ws6455__utf8_unmask_neon(dst, src, n, k4);
         break;
 #endif
     default:
@@ -45,26 +47,26 @@ static void unmask(uint8_t *p, size_t n, const uint8_t key[4], uint64_t offset, 
     }
     (void)k4; /* a build with no vector kernel */
     /* done is a multiple of 4: the key lines up again. */
-    ws6455_mask(p + done, p + done, n - done, key, offset + done);
+    ws6455_mask(dst + done, src + done, n - done, key, offset + done);
 }
 
-int ws6455__utf8_unmask_update_variant(ws6455_utf8 *v, uint8_t *p, size_t n,
-                                       const uint8_t key[4], uint64_t offset, size_t *fail_at,
-                                       int variant)
+int ws6455__utf8_unmask_update_variant(ws6455_utf8 *v, uint8_t *dst, const uint8_t *src,
+                                       size_t n, const uint8_t key[4], uint64_t offset,
+                                       size_t *fail_at, int variant)
 {
     if (!ws6455__utf8_variant_available(variant))
         variant = WS6455__UTF8_SCALAR_ONLY;
     if (n < 64) { /* one short pass each: the vector loops would not run */
-        ws6455_mask(p, p, n, key, offset);
-        return ws6455__utf8_update_variant(v, p, n, fail_at, variant);
+        ws6455_mask(dst, src, n, key, offset);
+        return ws6455__utf8_update_variant(v, dst, n, fail_at, variant);
     }
     size_t done = 0;
     do {
         size_t end = n - done <= PIECE + PIECE / 2 ? n : done + PIECE;
-        unmask(p + done, end - done, key, offset + done, variant);
-        int rc = ws6455__utf8_run(v, p, done, end, fail_at, variant);
+        unmask(dst + done, src + done, end - done, key, offset + done, variant);
+        int rc = ws6455__utf8_run(v, dst, done, end, fail_at, variant);
         if (rc != WS6455_OK) {
-            unmask(p + end, n - end, key, offset + end, variant);
+            unmask(dst + end, src + end, n - end, key, offset + end, variant);
             return rc;
         }
         done = end;
@@ -72,9 +74,9 @@ int ws6455__utf8_unmask_update_variant(ws6455_utf8 *v, uint8_t *p, size_t n,
     return WS6455_OK;
 }
 
-int ws6455__utf8_unmask_update(ws6455_utf8 *v, uint8_t *p, size_t n, const uint8_t key[4],
-                               uint64_t offset, size_t *fail_at)
+int ws6455__utf8_unmask_update(ws6455_utf8 *v, uint8_t *dst, const uint8_t *src, size_t n,
+                               const uint8_t key[4], uint64_t offset, size_t *fail_at)
 {
-    return ws6455__utf8_unmask_update_variant(v, p, n, key, offset, fail_at,
+    return ws6455__utf8_unmask_update_variant(v, dst, src, n, key, offset, fail_at,
                                               ws6455__utf8_best_variant());
 }

@@ -121,20 +121,22 @@ SSE2_ATTR size_t ws6455__utf8_skip_sse2(const uint8_t *p, size_t i, size_t n)
 
 /* XORs p[0..n) with key4[0..4) repeated, 64 bytes at a time; returns how
  * many bytes it did (a multiple of 64). For the fused unmask and validate. */
-SSE2_ATTR size_t ws6455__utf8_unmask_sse2(uint8_t *p, size_t n, const uint8_t key4[4])
+SSE2_ATTR size_t ws6455__utf8_unmask_sse2(uint8_t *dst, const uint8_t *src, size_t n,
+                                          const uint8_t key4[4])
 {
     uint32_t kw;
     memcpy(&kw, key4, 4);
     const __m128i key = _mm_set1_epi32((int)kw);
     size_t i = 0;
     for (; n - i >= 64; i += 64) {
-        __m128i a = _mm_xor_si128(load128(p + i), key), b = _mm_xor_si128(load128(p + i + 16), key);
-        __m128i c = _mm_xor_si128(load128(p + i + 32), key);
-        __m128i d = _mm_xor_si128(load128(p + i + 48), key);
-        _mm_storeu_si128((__m128i *)(void *)(p + i), a);
-        _mm_storeu_si128((__m128i *)(void *)(p + i + 16), b);
-        _mm_storeu_si128((__m128i *)(void *)(p + i + 32), c);
-        _mm_storeu_si128((__m128i *)(void *)(p + i + 48), d);
+        __m128i a = _mm_xor_si128(load128(src + i), key);
+        __m128i b = _mm_xor_si128(load128(src + i + 16), key);
+        __m128i c = _mm_xor_si128(load128(src + i + 32), key);
+        __m128i d = _mm_xor_si128(load128(src + i + 48), key);
+        _mm_storeu_si128((__m128i *)(void *)(dst + i), a);
+        _mm_storeu_si128((__m128i *)(void *)(dst + i + 16), b);
+        _mm_storeu_si128((__m128i *)(void *)(dst + i + 32), c);
+        _mm_storeu_si128((__m128i *)(void *)(dst + i + 48), d);
     }
     return i;
 }
@@ -220,7 +222,8 @@ size_t ws6455__utf8_skip_avx2(const uint8_t *p, size_t i, size_t n)
     return avx2_skip(p, i, n);
 }
 
-__attribute__((target("avx2"))) size_t ws6455__utf8_unmask_avx2(uint8_t *p, size_t n,
+__attribute__((target("avx2"))) size_t ws6455__utf8_unmask_avx2(uint8_t *dst,
+                                                                const uint8_t *src, size_t n,
                                                                 const uint8_t key4[4])
 {
     uint32_t kw;
@@ -228,10 +231,10 @@ __attribute__((target("avx2"))) size_t ws6455__utf8_unmask_avx2(uint8_t *p, size
     const __m256i key = _mm256_set1_epi32((int)kw);
     size_t i = 0;
     for (; n - i >= 64; i += 64) {
-        __m256i a = _mm256_xor_si256(v_load(p + i), key);
-        __m256i b = _mm256_xor_si256(v_load(p + i + 32), key);
-        _mm256_storeu_si256((__m256i *)(void *)(p + i), a);
-        _mm256_storeu_si256((__m256i *)(void *)(p + i + 32), b);
+        __m256i a = _mm256_xor_si256(v_load(src + i), key);
+        __m256i b = _mm256_xor_si256(v_load(src + i + 32), key);
+        _mm256_storeu_si256((__m256i *)(void *)(dst + i), a);
+        _mm256_storeu_si256((__m256i *)(void *)(dst + i + 32), b);
     }
     return i;
 }

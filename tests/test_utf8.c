@@ -748,21 +748,26 @@ static void test_random_text_in_pieces(void **state)
 /* ---- unmasking and validating in one pass ------------------------------------------- */
 
 /* Masks src[0..n) with key from mask offset `offset` into a copy, feeds the
- * copy to ws6455__utf8_unmask_update_variant in the given pieces, and checks
- * that every byte comes back unmasked (also after a failure) and that the
- * verdict is the reference's. */
+ * copy to ws6455__utf8_unmask_update_variant in the given pieces, unmasking
+ * in place in buf (or, with `apart`, from a separate masked copy into buf),
+ * and checks that every byte comes back unmasked (also after a failure) and
+ * that the verdict is the reference's. */
 static void check_unmask(const uint8_t *src, size_t n, const uint8_t key[4], uint64_t offset,
-                         const size_t *cuts, size_t ncuts, uint8_t *buf)
+                         const size_t *cuts, size_t ncuts, uint8_t *buf, int apart)
 {
     verdict want = ref_scan(src, n), got = {NO_FAIL, 0};
-    ws6455_mask(buf, src, n, key, offset);
+    uint8_t *masked = apart ? malloc(n ? n : 1) : buf;
+    assert_non_null(masked);
+    ws6455_mask(masked, src, n, key, offset);
+    if (apart)
+        memset(buf, 0xEE, n);
     ws6455_utf8 v;
     ws6455_utf8_init(&v);
     size_t start = 0;
     for (size_t k = 0; k <= ncuts; k++) {
         size_t end = k < ncuts ? cuts[k] : n, at = 12345;
-        int rc = ws6455__utf8_unmask_update_variant(&v, buf + start, end - start, key,
-                                                    offset + start, &at, variant);
+        int rc = ws6455__utf8_unmask_update_variant(&v, buf + start, masked + start, end - start,
+                                                    key, offset + start, &at, variant);
         if (got.fail != NO_FAIL) {
             assert_int_equal(rc, WS6455_ERR_UTF8);
             assert_int_equal(at, 0);
@@ -774,6 +779,8 @@ static void check_unmask(const uint8_t *src, size_t n, const uint8_t key[4], uin
         start = end;
     }
     got.complete = ws6455_utf8_finish(&v) == WS6455_OK;
+    if (apart)
+        free(masked);
     if (memcmp(buf, src, n) != 0) {
         print_error("unmasking differs from ws6455_mask (offset %u)\n", (unsigned)offset);
         fail();
@@ -802,13 +809,13 @@ static void test_unmask_and_validate(void **state)
         tu_rng_fill(&r, key, 4);
         uint64_t offset = tu_rng_below(&r, 8);
         uint8_t *p = buf + tu_rng_below(&r, 16); /* any alignment */
-        check_unmask(text, n, key, offset, NULL, 0, p);
+        check_unmask(text, n, key, offset, NULL, 0, p, iter & 1);
         size_t cuts[8];
         size_t ncuts = (size_t)tu_rng_below(&r, 9);
         for (size_t k = 0; k < ncuts; k++)
             cuts[k] = (size_t)tu_rng_below(&r, n + 1);
         sort_sizes(cuts, ncuts);
-        check_unmask(text, n, key, offset, cuts, ncuts, p);
+        check_unmask(text, n, key, offset, cuts, ncuts, p, (iter >> 1) & 1);
     }
     assert_true(invalid > 100 && invalid < 500);
     /* An error at and around every piece boundary of a long valid text. */
@@ -819,24 +826,25 @@ static void test_unmask_and_validate(void **state)
     for (size_t at = 8192 - 70; at < 8192 + 70; at++) {
         uint8_t saved = text[at];
         text[at] = 0xFF;
-        check_unmask(text, n, key, 3, NULL, 0, buf);
+        check_unmask(text, n, key, 3, NULL, 0, buf, at & 1);
         text[at] = saved;
     }
-    check_unmask(text, n, key, 1, NULL, 0, buf); /* and valid */
+    check_unmask(text, n, key, 1, NULL, 0, buf, 0); /* and valid */
+    check_unmask(text, n, key, 1, NULL, 0, buf, 1);
     /* The empty input, and sticky failure. */
     ws6455_utf8 v;
     size_t at = 7;
     ws6455_utf8_init(&v);
-    assert_int_equal(ws6455__utf8_unmask_update_variant(&v, buf, 0, key, 0, &at, variant), WS6455_OK);
+    assert_int_equal(ws6455__utf8_unmask_update_variant(&v, buf, buf, 0, key, 0, &at, variant), WS6455_OK);
     assert_int_equal(at, 7);
     buf[0] = 0xC0 ^ key[0];
     buf[1] = 'a' ^ key[1];
-    assert_int_equal(ws6455__utf8_unmask_update_variant(&v, buf, 2, key, 0, &at, variant),
+    assert_int_equal(ws6455__utf8_unmask_update_variant(&v, buf, buf, 2, key, 0, &at, variant),
                      WS6455_ERR_UTF8);
     assert_int_equal(at, 0);
     assert_int_equal(buf[1], 'a'); /* unmasked all the same */
     at = 7;
-    assert_int_equal(ws6455__utf8_unmask_update_variant(&v, buf, 0, key, 0, &at, variant),
+    assert_int_equal(ws6455__utf8_unmask_update_variant(&v, buf, buf, 0, key, 0, &at, variant),
                      WS6455_ERR_UTF8);
     assert_int_equal(at, 0);
     free(text);
