@@ -281,7 +281,9 @@ void ws6455__context_unref(ws6455_context *ctx)
     ws6455_allocator a = ctx->alloc;
     ws6455__outq_pool_free(ctx);
     ws6455__pmd_context_free(ctx);
-    ws6455__free(&a, ctx->spare);
+    size_t cap;
+    while (ctx->spares)
+        ws6455__free(&a, ws6455__context_take_spare(ctx, 0, &cap));
     ws6455__free(&a, ctx->rbuf);
     ws6455__free(&a, ctx->copied);
     memset(ctx->rand_pool, 0, sizeof ctx->rand_pool);
@@ -298,32 +300,44 @@ void ws6455_context_free(ws6455_context *ctx)
 
 /* ------------------------------------------------------------ buffers */
 
+/* What a spare buffer's first bytes hold while it is in the stack. */
+typedef struct spare_link {
+    uint8_t *next;
+    size_t cap;
+} spare_link;
+
 uint8_t *ws6455__context_take_spare(ws6455_context *ctx, size_t need, size_t *cap)
 {
-    if (ctx->spare && ctx->spare_cap >= need) {
-        uint8_t *p = ctx->spare;
-        *cap = ctx->spare_cap;
-        ctx->spare = NULL;
-        ctx->spare_cap = 0;
-        return p;
+    /* Only the top is looked at: buffers of a workload are alike. One too
+     * small is dropped, so the stack never holds more buffers than there
+     * are connections between messages (one, for a lone connection). */
+    if (ctx->spares) {
+        spare_link top;
+        memcpy(&top, ctx->spares, sizeof top);
+        uint8_t *p = ctx->spares;
+        ctx->spares = top.next;
+        ctx->spare_bytes -= top.cap;
+        if (top.cap >= need) {
+            *cap = top.cap;
+            return p;
+        }
+        ws6455__free(&ctx->alloc, p);
     }
     uint8_t *p = ws6455__alloc(&ctx->alloc, need);
     *cap = p ? need : 0;
     return p;
 }
 
-/* The spare is kept only up to this size: a context does not hold on to
- * one huge message's buffer for ever. */
-#define SPARE_MAX ((size_t)64 << 10)
-
 void ws6455__context_give_spare(ws6455_context *ctx, uint8_t *p, size_t cap)
 {
     if (!p)
         return;
-    if (cap <= SPARE_MAX && cap > ctx->spare_cap) {
-        ws6455__free(&ctx->alloc, ctx->spare);
-        ctx->spare = p;
-        ctx->spare_cap = cap;
+    if (cap >= sizeof(spare_link) && cap <= WS6455__SPARE_MAX &&
+        cap <= WS6455__SPARE_BYTES - ctx->spare_bytes) {
+        spare_link link = {ctx->spares, cap};
+        memcpy(p, &link, sizeof link);
+        ctx->spares = p;
+        ctx->spare_bytes += cap;
         return;
     }
     ws6455__free(&ctx->alloc, p);

@@ -22,6 +22,10 @@
 #define WS6455__CHUNK_LARGE 8192
 /* One chunk made for a big frame is kept for the next, up to this size. */
 #define WS6455__BIG_SPARE_MAX ((size_t)1 << 20)
+/* Spare reassembly buffers a context keeps: their bytes in all, and the
+ * largest one kept (one huge message's buffer is not kept for ever). */
+#define WS6455__SPARE_BYTES ((size_t)256 << 10)
+#define WS6455__SPARE_MAX ((size_t)64 << 10)
 
 typedef struct ws6455__chunk ws6455__chunk;
 
@@ -47,8 +51,13 @@ struct ws6455_context {
      * messages are compressed into before they are framed. */
     void *shared_deflater;
     ws6455__buf scratch;
-    uint8_t *spare;        /* a reassembly buffer kept for the next message */
-    size_t spare_cap;
+    /* Reassembly buffers given back by connections between messages,
+     * kept for the next messages of any of them (under load, many
+     * connections start a message at the end of a read at the same time):
+     * a stack linked through the buffers' first bytes, at most
+     * WS6455__SPARE_BYTES in all. */
+    uint8_t *spares;
+    size_t spare_bytes;
 
     /* Fast-path switches, decided once from the configuration. */
     uint8_t fast_rx;  /* receive fast paths: whole small messages, one-pass gathering */
@@ -68,8 +77,8 @@ void ws6455__context_unref(ws6455_context *ctx);
  * context's OS pool; each pooled byte is wiped once used. */
 int ws6455__context_random(ws6455_context *ctx, void *user, uint8_t *buf, size_t n);
 
-/* Borrows and returns a reassembly buffer of at least `need` bytes (the
- * spare when it is big enough). */
+/* Borrows and returns a reassembly buffer of at least `need` bytes (a
+ * spare when one is big enough). */
 uint8_t *ws6455__context_take_spare(ws6455_context *ctx, size_t need, size_t *cap);
 void ws6455__context_give_spare(ws6455_context *ctx, uint8_t *p, size_t cap);
 

@@ -116,19 +116,24 @@ static void on_control_frame(ws6455_conn *c, int opcode, const uint8_t *p, size_
 
 /* ------------------------------------------------------------ data */
 
+/* The reassembly buffer stays with the connection until its input is
+ * used up (see ws6455__rx_frames), so that the next message split across
+ * reads reuses it instead of allocating. */
 static void end_message(ws6455_conn *c)
 {
     c->msg_opcode = 0;
     c->msg_delivered = 0;
     c->msg_size = 0;
     c->msg_len = 0;
-    if (c->msg_data) {
-        /* An idle connection holds no reassembly buffer: it goes back to
-         * the context for the next message of any connection. */
-        ws6455__context_give_spare(c->ctx, c->msg_data, c->msg_cap);
-        c->msg_data = NULL;
-        c->msg_cap = 0;
-    }
+}
+
+/* An idle connection holds no reassembly buffer: it goes back to the
+ * context for the next message of any connection. */
+static void release_reassembly(ws6455_conn *c)
+{
+    ws6455__context_give_spare(c->ctx, c->msg_data, c->msg_cap);
+    c->msg_data = NULL;
+    c->msg_cap = 0;
 }
 
 /* Makes room for n more bytes in the reassembly buffer, growing it
@@ -542,5 +547,11 @@ void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
         if (c->rx_left == 0)
             c->rx_phase = WS6455__RX_HEADER;
     }
+    /* Input used up: a connection whose input ended between frames, with
+     * no message in progress, gives its buffer back. One whose input ended
+     * inside a frame or a message keeps it, so a busy connection, whose
+     * reads keep ending inside frames, allocates it only once. */
+    if (c->msg_data && c->msg_opcode == 0 && c->rx_phase == WS6455__RX_HEADER && c->dec.have == 0)
+        release_reassembly(c);
 }
 

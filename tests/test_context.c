@@ -19,9 +19,9 @@ static void drain(ws6455_conn *c)
         ws6455_conn_consume(c, n);
 }
 
-static ws6455_conn *open_in(ws6455_context *ctx)
+static ws6455_conn *open_in_user(ws6455_context *ctx, void *user)
 {
-    ws6455_conn *c = ws6455_conn_new_in(ctx, NULL);
+    ws6455_conn *c = ws6455_conn_new_in(ctx, user);
     assert_non_null(c);
     uint8_t req[sizeof REQUEST];
     memcpy(req, REQUEST, sizeof REQUEST);
@@ -29,6 +29,11 @@ static ws6455_conn *open_in(ws6455_context *ctx)
     assert_int_equal(ws6455_conn_state(c), WS6455_STATE_OPEN);
     drain(c);
     return c;
+}
+
+static ws6455_conn *open_in(ws6455_context *ctx)
+{
+    return open_in_user(ctx, NULL);
 }
 
 /* The documented bound (docs/engine.md): an idle OPEN server connection in
@@ -71,6 +76,116 @@ static void test_idle_connection_costs_at_most_256_bytes(void **state)
     ws6455_context_free(ctx);
     assert_int_equal(k.live_bytes, 0);
     free(conns);
+}
+
+/* Busy connections whose reads keep ending inside a message (the usual
+ * case under load) keep their reassembly buffer between messages: after
+ * the first message, no allocation. Two connections take turns, so the
+ * context's single spare buffer cannot hide an allocation per message. */
+static void count_message(ws6455_conn *c, int opcode, const uint8_t *p, size_t n, void *user)
+{
+    (void)c;
+    (void)opcode;
+    (void)p;
+    assert_int_equal(n, 300);
+    ++*(int *)user;
+}
+
+static void test_busy_connection_keeps_its_reassembly_buffer(void **state)
+{
+    (void)state;
+    tu_counting k;
+    ws6455_allocator a = tu_counting_allocator(&k);
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+    cfg.allocator = &a;
+    ws6455_callbacks cb;
+    ws6455_callbacks_init(&cb);
+    cb.on_message = count_message;
+    ws6455_context *ctx = ws6455_context_new(&cfg, &cb);
+    int got[2] = {0, 0};
+    ws6455_conn *c[2];
+    for (int i = 0; i < 2; i++)
+        c[i] = open_in_user(ctx, &got[i]);
+    /* 200 frames of 308 bytes each (300 of payload), read 701 bytes at a
+     * time: every read but the last ends inside a frame (a read that ended
+     * between frames would give the buffer back). */
+    enum { FRAMES = 200, READ = 701 };
+    static uint8_t stream[FRAMES * 310];
+    static const uint8_t m[4] = {9, 8, 7, 6};
+    uint8_t payload[300];
+    memset(payload, 'x', sizeof payload);
+    size_t len = 0;
+    for (int f = 0; f < FRAMES; f++)
+        len += tu_frame(stream + len, 1, WS6455_OP_BINARY, payload, sizeof payload, m);
+    uint8_t *copy[2] = {malloc(len), malloc(len)};
+    memcpy(copy[0], stream, len);
+    memcpy(copy[1], stream, len);
+    size_t allocations_warm = 0;
+    for (size_t off = 0; off < len; off += READ) {
+        size_t n = len - off < READ ? len - off : READ;
+        for (int i = 0; i < 2; i++)
+            assert_int_equal(ws6455_conn_recv(c[i], copy[i] + off, n, NULL), 0);
+        if (off == 2 * READ)
+            allocations_warm = k.allocations;
+    }
+    assert_int_equal(got[0], FRAMES);
+    assert_int_equal(got[1], FRAMES);
+    assert_int_equal(k.allocations, allocations_warm);
+    /* The last read ended on a message boundary: the buffers were given
+     * back, and the context keeps at most one of them. */
+    for (int i = 0; i < 2; i++)
+        ws6455_conn_free(c[i]);
+    ws6455_context_free(ctx);
+    assert_int_equal(k.live_bytes, 0);
+    free(copy[0]);
+    free(copy[1]);
+}
+
+/* Connections whose reads end between messages give their buffers back
+ * (an idle connection holds none); the context keeps several for the next
+ * messages, so eight connections that each start a message at the end of
+ * a read, then finish it, take turns without allocating once warm. */
+static void test_connections_share_spare_reassembly_buffers(void **state)
+{
+    (void)state;
+    tu_counting k;
+    ws6455_allocator a = tu_counting_allocator(&k);
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+    cfg.allocator = &a;
+    ws6455_context *ctx = ws6455_context_new(&cfg, NULL);
+    enum { N = 8 };
+    ws6455_conn *c[N];
+    for (int i = 0; i < N; i++)
+        c[i] = open_in(ctx);
+    size_t opened = k.live_bytes;
+    static const uint8_t m[4] = {1, 3, 5, 7};
+    uint8_t payload[1000], frame[1100];
+    memset(payload, 'y', sizeof payload);
+    size_t len = tu_frame(frame, 1, WS6455_OP_BINARY, payload, sizeof payload, m);
+    size_t warm = 0;
+    for (int round = 0; round < 10; round++) {
+        if (round == 2)
+            warm = k.allocations;
+        for (int i = 0; i < N; i++) { /* each starts a message... */
+            uint8_t in[1100];
+            memcpy(in, frame, len);
+            assert_int_equal(ws6455_conn_recv(c[i], in, 600, NULL), 0);
+        }
+        for (int i = 0; i < N; i++) { /* ...and finishes it */
+            uint8_t in[1100];
+            memcpy(in, frame, len);
+            assert_int_equal(ws6455_conn_recv(c[i], in + 600, len - 600, NULL), 0);
+        }
+    }
+    assert_int_equal(k.allocations, warm);
+    /* What the context keeps between messages is bounded. */
+    assert_true(k.live_bytes - opened <= WS6455__SPARE_BYTES);
+    for (int i = 0; i < N; i++)
+        ws6455_conn_free(c[i]);
+    ws6455_context_free(ctx);
+    assert_int_equal(k.live_bytes, 0);
 }
 
 /* In callback-I/O mode the read buffer is the context's: connections do
@@ -208,6 +323,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idle_connection_costs_at_most_256_bytes),
+        cmocka_unit_test(test_busy_connection_keeps_its_reassembly_buffer),
+        cmocka_unit_test(test_connections_share_spare_reassembly_buffers),
         cmocka_unit_test(test_callback_io_read_buffer_is_shared),
         cmocka_unit_test(test_context_refcounted_and_copied),
         cmocka_unit_test(test_context_new_errors),
