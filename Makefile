@@ -25,6 +25,7 @@
 #                        (cross builds; see tools/cmocka-build.sh)
 #   TEST_RUNNER="..."    prefix for running each test binary (qemu-s390x -L ...)
 #   TEST_TIMEOUT=SECONDS stop a test binary that runs longer (emulated runs)
+#   TEST_JOBS=N          test binaries run at a time (default: the CPUs)
 #   PREFIX LIBDIR INCLUDEDIR PKGCONFIGDIR CMAKEDIR DESTDIR   install paths
 
 CC      ?= cc
@@ -225,7 +226,7 @@ SWITCH_TESTS := $(B)/tests/switches-server-only $(B)/tests/switches-no-os-random
 # build's library and install, not the code under a cross toolchain).
 test: check-cmocka
 	@$(MAKE) --no-print-directory test-build
-	@CC="$(CC)" TEST_RUNNER="$(TEST_RUNNER)" TEST_TIMEOUT="$(TEST_TIMEOUT)" TESTS_SH="$(TESTS_SH)" B="$(B)" sh tests/run.sh $(TESTS) $(SWITCH_TESTS)
+	@CC="$(CC)" TEST_RUNNER="$(TEST_RUNNER)" TEST_TIMEOUT="$(TEST_TIMEOUT)" TEST_JOBS="$(TEST_JOBS)" TESTS_SH="$(TESTS_SH)" B="$(B)" sh tests/run.sh $(TESTS) $(SWITCH_TESTS)
 
 test-build: $(TESTS) $(SWITCH_TESTS) $(if $(filter 0,$(TESTS_SH)),,lib)
 

@@ -897,7 +897,10 @@ WS6455_API void ws6455_callbacks_init(ws6455_callbacks *cb);
 
 /**
  * Creates a context: `cfg` (NULL: ws6455_config_init(server)) and `cb`
- * (NULL: no callbacks) are copied. Returns NULL on allocation failure or an
+ * (NULL: no callbacks) are copied. Besides them a context holds what its
+ * connections borrow between uses: the read buffer of callback I/O, pools
+ * of output chunks (up to 32 of 512 B and 32 of 8 KiB) and reassembly
+ * buffers given back between messages (up to 256 KiB in all). Returns NULL on allocation failure or an
  * invalid configuration; ws6455_context_new_err() says which.
  */
 WS6455_API ws6455_context *ws6455_context_new(const ws6455_config *cfg,
@@ -974,10 +977,14 @@ WS6455_API int ws6455_conn_was_clean(const ws6455_conn *c);
 
 /**
  * Feeds bytes received from the peer, in any split. Handshake bytes, then
- * frames; events are delivered from inside this call. The engine unmasks
- * payloads IN PLACE, so `data` is modified (this is what makes zero-copy
- * delivery possible). Input after the peer's close frame, or once the
- * connection is CLOSED, is ignored. *consumed (if not NULL) is set to len:
+ * frames; events are delivered from inside this call. The engine may
+ * unmask payloads IN PLACE, so `data` is modified (this is what makes
+ * zero-copy delivery possible); which bytes it modifies is unspecified
+ * (payload bound for the reassembly buffer is unmasked on its way there).
+ * A connection whose input ends between frames, with no message in
+ * progress, holds no reassembly buffer afterwards (it goes back to the
+ * context). Input after the peer's close frame, or once the connection is
+ * CLOSED, is ignored. *consumed (if not NULL) is set to len:
  * the engine buffers what it needs.
  * Returns WS6455_OK; the connection's sticky error once it has failed
  * (WS6455_ERR_* of the violation; the close frame is queued);

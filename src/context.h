@@ -1,7 +1,7 @@
 /* Internal: the shared, read-only context of many connections (one event
  * loop's worth): configuration, callbacks, allocator, and the buffers its
  * connections borrow instead of owning — the read buffer of callback I/O,
- * a pool of output chunks, a spare reassembly buffer, the random pool. */
+ * a pool of output chunks, spare reassembly buffers, the random pool. */
 #ifndef WS6455_CONTEXT_H
 #define WS6455_CONTEXT_H
 

@@ -6,19 +6,40 @@
 # builds). TESTS_SH=0 leaves out the shell tests (cross and amalgamation runs:
 # they check the native build's library, not the code under test).
 # TEST_TIMEOUT=SECONDS stops a binary that runs longer (emulated runs).
-passed=0; failed=0; bad=""
-log=$(mktemp); trap 'rm -f "$log"' EXIT
-for t in "$@"; do
+# TEST_JOBS=N binaries at a time (default: the number of CPUs); their
+# outputs are printed whole and in the order given.
+
+# run.sh --one DIR N BINARY: one binary, its output in DIR/N.log, its exit
+# status in DIR/N.rc (what the parallel runs below call).
+if [ "${1:-}" = --one ]; then
     if [ -n "$VALGRIND" ]; then
         valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-            "$t" >"$log" 2>&1; rc=$?
+            "$4" >"$2/$3.log" 2>&1
     else
         # shellcheck disable=SC2086 # TEST_RUNNER is a command with arguments
-        ${TEST_TIMEOUT:+timeout -k 10 "$TEST_TIMEOUT"} ${TEST_RUNNER:-} "$t" >"$log" 2>&1; rc=$?
+        ${TEST_TIMEOUT:+timeout -k 10 "$TEST_TIMEOUT"} ${TEST_RUNNER:-} "$4" >"$2/$3.log" 2>&1
     fi
-    cat "$log"
-    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+    echo $? >"$2/$3.rc"
+    exit 0
+fi
+
+passed=0; failed=0; bad=""
+dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
+log=$dir/sh.log
+jobs=${TEST_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
+[ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+i=0
+for t in "$@"; do
+    i=$((i + 1))
+    printf '%s\n%s\n' "$i" "$t"
+done | xargs -r -n 2 -P "$jobs" sh "$0" --one "$dir"
+i=0
+for t in "$@"; do
+    i=$((i + 1))
+    cat "$dir/$i.log"
+    rc=$(cat "$dir/$i.rc" 2>/dev/null || echo 1)
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$dir/$i.log" | tail -n 1)
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$dir/$i.log" | tail -n 1)
     passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
     if [ "$rc" -ne 0 ] && [ -z "$f" ]; then failed=$((failed + 1)); fi
     [ "$rc" -ne 0 ] && bad="$bad $(basename "$t")"

@@ -8,6 +8,11 @@
 #                 build/bench/e2e/node when missing)
 #   wslay         build/bench/e2e/wslay_echo --port 0 (corked writes)
 #   wslay-naive   build/bench/e2e/wslay_echo --port 0 --naive
+#   uws           bench/e2e/uws_echo.js on uWebSockets.js (uWS v20's C++
+#                 core with a JavaScript message handler), from the npm
+#                 package `uwebsockets` (a third party's repackaging of the
+#                 uWebSockets.js binaries; npm-installed into
+#                 build/bench/e2e/uws when missing). Not in the default set.
 #   cmd:COMMAND   any other command line that prints the same line
 #
 # Needs: E2E_OUT (the output directory), PIDS (an array the caller kills).
@@ -20,19 +25,26 @@
 # other jobs the benchmark then gets its CPUs almost to itself.
 
 E2E_NODE_DIR=build/bench/e2e/node
+E2E_UWS_DIR=build/bench/e2e/uws
+E2E_UWS_PACKAGE=uwebsockets@3.0.6
 
-need_node_ws() {
+# need_npm DIR PACKAGE@VERSION: npm-installs the package into DIR unless
+# it is there; sets NODE_PATH to DIR's modules.
+need_npm() {
+    local dir=$1 spec=$2
     command -v node >/dev/null || { echo "node not found (Debian: apt-get install nodejs npm)" >&2; return 1; }
-    if [ ! -f "$E2E_NODE_DIR/node_modules/ws/package.json" ]; then
+    if [ ! -f "$dir/node_modules/${spec%@*}/package.json" ]; then
         command -v npm >/dev/null || { echo "npm not found" >&2; return 1; }
-        mkdir -p "$E2E_NODE_DIR"
-        [ -f "$E2E_NODE_DIR/package.json" ] ||
-            echo '{"name":"ws6455-bench-e2e","private":true}' >"$E2E_NODE_DIR/package.json"
-        (cd "$E2E_NODE_DIR" && timeout 300 npm install --no-audit --no-fund --loglevel=error ws@8 >/dev/null) ||
-            { echo "npm install ws@8 failed" >&2; return 1; }
+        mkdir -p "$dir"
+        [ -f "$dir/package.json" ] ||
+            echo '{"name":"ws6455-bench-e2e","private":true}' >"$dir/package.json"
+        (cd "$dir" && timeout 600 npm install --no-audit --no-fund --loglevel=error "$spec" >/dev/null) ||
+            { echo "npm install $spec failed" >&2; return 1; }
     fi
-    export NODE_PATH="$PWD/$E2E_NODE_DIR/node_modules"
+    export NODE_PATH="$PWD/$dir/node_modules"
 }
+
+need_node_ws() { need_npm "$E2E_NODE_DIR" ws@8; }
 
 # e2e_prefix: sets E2E_PREFIX, the words to put before a command so that it
 # runs in a new session at nice E2E_NICE (none when unset). A command
@@ -69,6 +81,7 @@ server_cmd() {
     case $1 in
     ws6455) printf '%s\n' build/examples/echo_server --port 0 ;;
     node) printf '%s\n' node bench/e2e/node_echo.js 0 ;;
+    uws) printf '%s\n' node bench/e2e/uws_echo.js 0 ;;
     wslay) printf '%s\n' build/bench/e2e/wslay_echo --port 0 ;;
     wslay-naive) printf '%s\n' build/bench/e2e/wslay_echo --port 0 --naive ;;
     cmd:*) read -ra words <<<"${1#cmd:}" && printf '%s\n' "${words[@]}" ;;
@@ -87,6 +100,7 @@ server_version() {
     case $1 in
     ws6455) echo "ws6455 $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src include examples 2>/dev/null || echo +changes), examples/echo_server, $(${CC:-cc} --version | head -1)" ;;
     node) echo "Node $(node --version), ws $(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$E2E_NODE_DIR/node_modules/ws/package.json")" ;;
+    uws) echo "uWebSockets.js $(cat "$E2E_UWS_DIR/node_modules/uwebsockets/source_commit" 2>/dev/null | cut -c1-12) (npm $E2E_UWS_PACKAGE, uWebSockets/20), Node $(node --version)" ;;
     wslay*) echo "wslay $(dpkg-query -W -f='${Version}' libwslay1 2>/dev/null || echo '?') (Debian libwslay1), bench/e2e/wslay_echo.c" ;;
     *) echo "$1" ;;
     esac
@@ -101,6 +115,7 @@ server_start() {
     mapfile -t cmd < <(server_cmd "$name") || true
     [ ${#cmd[@]} -gt 0 ] || { echo "unknown server: $name" >&2; return 1; }
     [ "$name" = node ] && { need_node_ws || return 1; }
+    [ "$name" = uws ] && { need_npm "$E2E_UWS_DIR" "$E2E_UWS_PACKAGE" || return 1; }
     mkdir -p "$E2E_OUT/logs"
     [ -n "$cpu" ] && cmd=(taskset -c "$cpu" "${cmd[@]}")
     e2e_prefix
