@@ -98,6 +98,7 @@ TEST_NAMES ?= $(patsubst tests/%.c,%,\
                 $(filter-out $(SKIPPED_SRC:src/%=tests/test_%),$(wildcard tests/test_*.c)))
 TESTS    := $(TEST_NAMES:%=$(B)/tests/%)
 TEST_SUPPORT := $(wildcard tests/support/*.c)
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT:tests/support/%.c=$(B)/test-obj/support/%.o)
 HDRS := include/ws6455.h $(wildcard src/*.h)
 
 ifdef CMOCKA_DIR
@@ -195,14 +196,19 @@ $(B)/test-obj/ws6455-amalgamation.o: dist/ws6455.c dist/ws6455.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -c dist/ws6455.c -o $@
 
-$(B)/tests/%: tests/%.c $(TEST_LIB) $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(HDRS)
+$(B)/tests/%: tests/%.c $(TEST_LIB) $(TEST_SUPPORT_OBJ) $(wildcard tests/support/*.h) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_INC) $(TEST_CFLAGS) $(CMOCKA_CFLAGS) -Itests/support $< $(TEST_SUPPORT) $(TEST_LIB) \
+	$(CC) $(TEST_INC) $(TEST_CFLAGS) $(CMOCKA_CFLAGS) -Itests/support $< $(TEST_SUPPORT_OBJ) $(TEST_LIB) \
 	    $(LDFLAGS) -o $@ $(CMOCKA_LIBS) $(LIB_LDLIBS)
+
+# The test support code, compiled once for every test binary.
+$(B)/test-obj/support/%.o: tests/support/%.c $(wildcard tests/support/*.h) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_INC) $(TEST_CFLAGS) $(CMOCKA_CFLAGS) -Itests/support -c $< -o $@
 
 # The objects are intermediate to the pattern rules above; keep them so a
 # second make test relinks instead of recompiling the library.
-.SECONDARY: $(OBJ_STATIC) $(OBJ_SHARED) $(TEST_OBJ)
+.SECONDARY: $(OBJ_STATIC) $(OBJ_SHARED) $(TEST_OBJ) $(TEST_SUPPORT_OBJ)
 
 # cmocka: found, or installed with apt-get when missing and root (the
 # two-command set-up), unless NO_AUTO_INSTALL=1 or CMOCKA_DIR is given.
@@ -239,10 +245,23 @@ test-valgrind: check-cmocka
 	@$(MAKE) --no-print-directory $(TESTS:$(B)/tests/%=$(B)/vg-tests/%) lib
 	@VALGRIND=1 CC="$(CC)" sh tests/run.sh $(TESTS:$(B)/tests/%=$(B)/vg-tests/%)
 
-$(B)/vg-tests/%: tests/%.c $(LIB_SRC) $(TEST_SUPPORT) $(HDRS)
+# Without sanitizers (valgrind checks instead): the library and support
+# code compiled once, linked into each test.
+VG_CFLAGS := $(WARN) $(CPPFLAGS) $(LIB_CPPFLAGS) $(FEATURES) $(CFLAGS) $(CMOCKA_CFLAGS) -Itests/support
+VG_OBJ := $(LIB_SRC:src/%.c=$(B)/vg-obj/%.o) $(TEST_SUPPORT:tests/support/%.c=$(B)/vg-obj/support/%.o)
+.SECONDARY: $(VG_OBJ)
+
+$(B)/vg-obj/support/%.o: tests/support/%.c $(wildcard tests/support/*.h) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CPPFLAGS) $(LIB_CPPFLAGS) $(FEATURES) $(CFLAGS) $(CMOCKA_CFLAGS) -Itests/support $< \
-	    $(TEST_SUPPORT) $(LIB_SRC) $(LDFLAGS) -o $@ $(CMOCKA_LIBS) $(LIB_LDLIBS)
+	$(CC) $(VG_CFLAGS) -c $< -o $@
+
+$(B)/vg-obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(VG_CFLAGS) -c $< -o $@
+
+$(B)/vg-tests/%: tests/%.c $(VG_OBJ) $(wildcard tests/support/*.h) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(VG_CFLAGS) $< $(VG_OBJ) $(LDFLAGS) -o $@ $(CMOCKA_LIBS) $(LIB_LDLIBS)
 
 # ---- install
 install: lib
