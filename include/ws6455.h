@@ -900,8 +900,9 @@ WS6455_API void ws6455_callbacks_init(ws6455_callbacks *cb);
  * (NULL: no callbacks) are copied. Besides them a context holds what its
  * connections borrow between uses: the read buffer of callback I/O, pools
  * of output chunks (up to 32 of 512 B and 32 of 8 KiB) and reassembly
- * buffers given back between messages (up to 256 KiB in all). Returns NULL on allocation failure or an
- * invalid configuration; ws6455_context_new_err() says which.
+ * buffers given back between messages (up to 256 KiB in all). Returns
+ * NULL on allocation failure or an invalid configuration;
+ * ws6455_context_new_err() says which.
  */
 WS6455_API ws6455_context *ws6455_context_new(const ws6455_config *cfg,
                                               const ws6455_callbacks *cb);
@@ -983,9 +984,10 @@ WS6455_API int ws6455_conn_was_clean(const ws6455_conn *c);
  * (payload bound for the reassembly buffer is unmasked on its way there).
  * A connection whose input ends between frames, with no message in
  * progress, holds no reassembly buffer afterwards (it goes back to the
- * context). Input after the peer's close frame, or once the connection is
- * CLOSED, is ignored. *consumed (if not NULL) is set to len:
- * the engine buffers what it needs.
+ * context); one whose input ends inside a frame keeps its buffer if it is
+ * at most 64 KiB, for the next message. Input after the peer's close
+ * frame, or once the connection is CLOSED, is ignored. *consumed (if not
+ * NULL) is set to len: the engine buffers what it needs.
  * Returns WS6455_OK; the connection's sticky error once it has failed
  * (WS6455_ERR_* of the violation; the close frame is queued);
  * WS6455_ERR_CLOSED when a callback freed the connection;

@@ -256,8 +256,9 @@ ws6455_context *ws6455_context_new_err(const ws6455_config *cfg, const ws6455_ca
     ctx->refs = 1;
     ctx->has_creator_ref = 1;
     size_t small = local.max_frame_size < local.max_message_size ? local.max_frame_size
-                                                                  : local.max_message_size;
-    ctx->fast_len = (uint8_t)(small < WS6455_MAX_CONTROL_PAYLOAD ? small : WS6455_MAX_CONTROL_PAYLOAD);
+                                                                 : local.max_message_size;
+    ctx->fast_len =
+        (uint8_t)(small < WS6455_MAX_CONTROL_PAYLOAD ? small : WS6455_MAX_CONTROL_PAYLOAD);
     ctx->fast_rx = !(local.flags & WS6455_STREAM_FRAGMENTS);
     ctx->fast_tx = local.role == WS6455_ROLE_SERVER && !(local.flags & WS6455_WRITE_THROUGH);
     *err = WS6455_OK;
@@ -305,12 +306,13 @@ typedef struct spare_link {
     uint8_t *next;
     size_t cap;
 } spare_link;
+_Static_assert(WS6455__SPARE_MIN >= sizeof(spare_link), "a spare holds its link");
 
 uint8_t *ws6455__context_take_spare(ws6455_context *ctx, size_t need, size_t *cap)
 {
     /* Only the top is looked at: buffers of a workload are alike. One too
-     * small is dropped, so the stack never holds more buffers than there
-     * are connections between messages (one, for a lone connection). */
+     * small is dropped, so a lone connection's messages of growing sizes
+     * leave at most one buffer in the stack. */
     if (ctx->spares) {
         spare_link top;
         memcpy(&top, ctx->spares, sizeof top);
@@ -332,7 +334,7 @@ void ws6455__context_give_spare(ws6455_context *ctx, uint8_t *p, size_t cap)
 {
     if (!p)
         return;
-    if (cap >= sizeof(spare_link) && cap <= WS6455__SPARE_MAX &&
+    if (cap >= WS6455__SPARE_MIN && cap <= WS6455__SPARE_MAX &&
         cap <= WS6455__SPARE_BYTES - ctx->spare_bytes) {
         spare_link link = {ctx->spares, cap};
         memcpy(p, &link, sizeof link);

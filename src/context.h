@@ -22,10 +22,14 @@
 #define WS6455__CHUNK_LARGE 8192
 /* One chunk made for a big frame is kept for the next, up to this size. */
 #define WS6455__BIG_SPARE_MAX ((size_t)1 << 20)
-/* Spare reassembly buffers a context keeps: their bytes in all, and the
- * largest one kept (one huge message's buffer is not kept for ever). */
+/* Spare reassembly buffers a context keeps: their bytes in all, the
+ * largest one kept (one huge message's buffer is not kept for ever; a
+ * connection does not keep one either) and the smallest (the reassembly
+ * buffer starts at 256 bytes unless the limits are smaller: at most 1,024
+ * buffers). */
 #define WS6455__SPARE_BYTES ((size_t)256 << 10)
 #define WS6455__SPARE_MAX ((size_t)64 << 10)
+#define WS6455__SPARE_MIN ((size_t)256)
 
 typedef struct ws6455__chunk ws6455__chunk;
 
@@ -34,10 +38,10 @@ struct ws6455_context {
     ws6455_callbacks cb;
     ws6455_config cfg; /* strings and arrays point into `copied` */
     void *copied;
-    size_t refs;       /* the creator's (until ws6455_context_free) + one per connection */
+    size_t refs; /* the creator's (until ws6455_context_free) + one per connection */
 
-    uint8_t *rbuf;     /* callback I/O read buffer, allocated on first use */
-    int reading;       /* a connection of this context is inside on_readable */
+    uint8_t *rbuf; /* callback I/O read buffer, allocated on first use */
+    int reading;   /* a connection of this context is inside on_readable */
 
     ws6455__chunk *pool_small; /* free chunks of the two standard sizes */
     ws6455__chunk *pool_large;

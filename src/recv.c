@@ -1,6 +1,7 @@
 /* Incoming frames: header rules that depend on the connection (message
- * sequencing, size limits), payload unmasking in place, UTF-8 checking that
- * fails fast, reassembly or streaming, and control frames. */
+ * sequencing, size limits), payload unmasking (in place, or on the way into
+ * the reassembly buffer), UTF-8 checking that fails fast, reassembly or
+ * streaming, and control frames. */
 #include "recv.h"
 
 #include "mask.h"
@@ -116,17 +117,6 @@ static void on_control_frame(ws6455_conn *c, int opcode, const uint8_t *p, size_
 
 /* ------------------------------------------------------------ data */
 
-/* The reassembly buffer stays with the connection until its input is
- * used up (see ws6455__rx_frames), so that the next message split across
- * reads reuses it instead of allocating. */
-static void end_message(ws6455_conn *c)
-{
-    c->msg_opcode = 0;
-    c->msg_delivered = 0;
-    c->msg_size = 0;
-    c->msg_len = 0;
-}
-
 /* An idle connection holds no reassembly buffer: it goes back to the
  * context for the next message of any connection. */
 static void release_reassembly(ws6455_conn *c)
@@ -134,6 +124,20 @@ static void release_reassembly(ws6455_conn *c)
     ws6455__context_give_spare(c->ctx, c->msg_data, c->msg_cap);
     c->msg_data = NULL;
     c->msg_cap = 0;
+}
+
+/* A reassembly buffer of up to WS6455__SPARE_MAX stays with the connection
+ * until its input is used up (see ws6455__rx_frames), so that the next
+ * message split across reads reuses it instead of allocating; a bigger one
+ * (a rare big message) is given back at once. */
+static void end_message(ws6455_conn *c)
+{
+    c->msg_opcode = 0;
+    c->msg_delivered = 0;
+    c->msg_size = 0;
+    c->msg_len = 0;
+    if (c->msg_cap > WS6455__SPARE_MAX)
+        release_reassembly(c);
 }
 
 /* Makes room for n more bytes in the reassembly buffer, growing it
@@ -268,8 +272,7 @@ static void on_data_piece(ws6455_conn *c, const uint8_t *p, size_t n, int frame_
             return;
         }
         if (message_ends)
-            WS6455__EMIT(c, on_message, c->msg_opcode, c->msg_data ? c->msg_data : p,
-                         c->msg_len);
+            WS6455__EMIT(c, on_message, c->msg_opcode, c->msg_data ? c->msg_data : p, c->msg_len);
     }
     if (message_ends)
         end_message(c);
@@ -340,16 +343,15 @@ static void on_payload(ws6455_conn *c, const uint8_t *p, size_t n, unsigned done
 static int whole_message_here(const ws6455_conn *c, size_t avail)
 {
     const ws6455_frame_header *h = &c->hdr;
-    return h->fin && (h->opcode == WS6455_OP_TEXT || h->opcode == WS6455_OP_BINARY) &&
-           !h->rsv && h->payload_len <= avail && !(WS6455__CFG(c)->flags & WS6455_STREAM_FRAGMENTS);
+    return h->fin && (h->opcode == WS6455_OP_TEXT || h->opcode == WS6455_OP_BINARY) && !h->rsv &&
+           h->payload_len <= avail && !(WS6455__CFG(c)->flags & WS6455_STREAM_FRAGMENTS);
 }
 
 static void deliver_whole_message(ws6455_conn *c, uint8_t *p)
 {
     size_t n = (size_t)c->hdr.payload_len;
     int valid;
-    if (WS6455__FAST_PATHS && c->hdr.opcode == WS6455_OP_TEXT && c->hdr.masked &&
-        n >= FUSED_MIN) {
+    if (WS6455__FAST_PATHS && c->hdr.opcode == WS6455_OP_TEXT && c->hdr.masked && n >= FUSED_MIN) {
         ws6455_utf8 v;
         ws6455_utf8_init(&v);
         valid = ws6455__utf8_unmask_update(&v, p, p, n, c->hdr.mask, 0, NULL) == WS6455_OK &&
@@ -464,8 +466,8 @@ static inline size_t rx_fast(ws6455_conn *c, uint8_t *p, size_t n)
 static int gathers(const ws6455_conn *c, size_t take)
 {
     const ws6455_frame_header *h = &c->hdr;
-    return h->masked && !is_control(h->opcode) &&
-           !ws6455__pmd_rx_compressed(c) && !(WS6455__CFG(c)->flags & WS6455_STREAM_FRAGMENTS) &&
+    return h->masked && !is_control(h->opcode) && !ws6455__pmd_rx_compressed(c) &&
+           !(WS6455__CFG(c)->flags & WS6455_STREAM_FRAGMENTS) &&
            !(take == h->payload_len && h->fin && c->msg_len == 0);
 }
 
@@ -527,8 +529,8 @@ void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
                 done |= PIECE_CHECKED;
             }
         } else if (WS6455__FAST_PATHS && c->hdr.masked && take >= FUSED_MIN &&
-            c->msg_opcode == WS6455_OP_TEXT && !is_control(c->hdr.opcode) &&
-            !ws6455__pmd_rx_compressed(c)) {
+                   c->msg_opcode == WS6455_OP_TEXT && !is_control(c->hdr.opcode) &&
+                   !ws6455__pmd_rx_compressed(c)) {
             /* Unmasked and validated in one pass; a failure is reported
              * where check_text would have reported it. */
             if (ws6455__utf8_unmask_update(&c->rx_utf8, piece, piece, take, c->hdr.mask, at, NULL) <
@@ -554,4 +556,3 @@ void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
     if (c->msg_data && c->msg_opcode == 0 && c->rx_phase == WS6455__RX_HEADER && c->dec.have == 0)
         release_reassembly(c);
 }
-

@@ -14,7 +14,7 @@
 
 #include "ws6455.h"
 
-#if !defined(WS6455_UTF8_SCALAR) && (defined(__x86_64__) || defined(__i386__)) &&                 \
+#if !defined(WS6455_UTF8_SCALAR) && (defined(__x86_64__) || defined(__i386__)) &&                  \
     (defined(__GNUC__) || defined(__clang__))
 /* The kernels are compiled with target attributes and used only when the
  * CPU has the instructions (SSE2 always does on x86-64), so the library
@@ -62,9 +62,9 @@ int ws6455__utf8_run(ws6455_utf8 *v, const uint8_t *p, size_t i, size_t n, size_
  * with no copy after). All n bytes are unmasked whatever the verdict. */
 int ws6455__utf8_unmask_update(ws6455_utf8 *v, uint8_t *dst, const uint8_t *src, size_t n,
                                const uint8_t key[4], uint64_t offset, size_t *fail_at);
-int ws6455__utf8_unmask_update_variant(ws6455_utf8 *v, uint8_t *dst, const uint8_t *src,
-                                       size_t n, const uint8_t key[4], uint64_t offset,
-                                       size_t *fail_at, int variant);
+int ws6455__utf8_unmask_update_variant(ws6455_utf8 *v, uint8_t *dst, const uint8_t *src, size_t n,
+                                       const uint8_t key[4], uint64_t offset, size_t *fail_at,
+                                       int variant);
 
 /* ---- the vector kernels (src/utf8_x86.c, src/utf8_neon.c) ------------------ */
 

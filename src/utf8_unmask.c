@@ -50,9 +50,9 @@ static void unmask(uint8_t *dst, const uint8_t *src, size_t n, const uint8_t key
     ws6455_mask(dst + done, src + done, n - done, key, offset + done);
 }
 
-int ws6455__utf8_unmask_update_variant(ws6455_utf8 *v, uint8_t *dst, const uint8_t *src,
-                                       size_t n, const uint8_t key[4], uint64_t offset,
-                                       size_t *fail_at, int variant)
+int ws6455__utf8_unmask_update_variant(ws6455_utf8 *v, uint8_t *dst, const uint8_t *src, size_t n,
+                                       const uint8_t key[4], uint64_t offset, size_t *fail_at,
+                                       int variant)
 {
     if (!ws6455__utf8_variant_available(variant))
         variant = WS6455__UTF8_SCALAR_ONLY;

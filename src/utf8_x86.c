@@ -222,9 +222,8 @@ size_t ws6455__utf8_skip_avx2(const uint8_t *p, size_t i, size_t n)
     return avx2_skip(p, i, n);
 }
 
-__attribute__((target("avx2"))) size_t ws6455__utf8_unmask_avx2(uint8_t *dst,
-                                                                const uint8_t *src, size_t n,
-                                                                const uint8_t key4[4])
+__attribute__((target("avx2"))) size_t ws6455__utf8_unmask_avx2(uint8_t *dst, const uint8_t *src,
+                                                                size_t n, const uint8_t key4[4])
 {
     uint32_t kw;
     memcpy(&kw, key4, 4);

@@ -9,15 +9,18 @@
 # TEST_JOBS=N binaries at a time (default: the number of CPUs); their
 # outputs are printed whole and in the order given.
 
-# run.sh --one DIR N BINARY: one binary, its output in DIR/N.log, its exit
-# status in DIR/N.rc (what the parallel runs below call).
+# run.sh --one DIR N: the N-th binary of DIR/list, its output in DIR/N.log,
+# its exit status in DIR/N.rc (what the parallel runs below call; only the
+# numbers go through xargs, so paths may hold any character but newline).
 if [ "${1:-}" = --one ]; then
+    [ -n "${3:-}" ] || exit 0 # xargs without input may still run us once
+    t=$(sed -n "${3}p" "$2/list")
     if [ -n "$VALGRIND" ]; then
         valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-            "$4" >"$2/$3.log" 2>&1
+            "$t" >"$2/$3.log" 2>&1
     else
         # shellcheck disable=SC2086 # TEST_RUNNER is a command with arguments
-        ${TEST_TIMEOUT:+timeout -k 10 "$TEST_TIMEOUT"} ${TEST_RUNNER:-} "$4" >"$2/$3.log" 2>&1
+        ${TEST_TIMEOUT:+timeout -k 10 "$TEST_TIMEOUT"} ${TEST_RUNNER:-} "$t" >"$2/$3.log" 2>&1
     fi
     echo $? >"$2/$3.rc"
     exit 0
@@ -28,11 +31,14 @@ dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
 log=$dir/sh.log
 jobs=${TEST_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
 [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
+# xargs -P (GNU, BSD and busybox findutils) runs them side by side.
+: >"$dir/list"
 i=0
 for t in "$@"; do
     i=$((i + 1))
-    printf '%s\n%s\n' "$i" "$t"
-done | xargs -r -n 2 -P "$jobs" sh "$0" --one "$dir"
+    printf '%s\n' "$t" >>"$dir/list"
+    echo "$i"
+done | xargs -n 1 -P "$jobs" sh "$0" --one "$dir"
 i=0
 for t in "$@"; do
     i=$((i + 1))

@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char REQUEST[] = "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
-                              "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                              "Sec-WebSocket-Version: 13\r\n\r\n";
+static const char REQUEST[] =
+    "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n";
 
 static void drain(ws6455_conn *c)
 {
@@ -37,13 +38,14 @@ static ws6455_conn *open_in(ws6455_context *ctx)
 }
 
 /* A server context whose allocations k counts (the context keeps its own
- * copy of the allocator). */
+ * copy of the allocator), taking frames as big as messages. */
 static ws6455_context *counted_context(tu_counting *k, const ws6455_callbacks *cb)
 {
     ws6455_allocator a = tu_counting_allocator(k);
     ws6455_config cfg;
     ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
     cfg.allocator = &a;
+    cfg.max_frame_size = cfg.max_message_size;
     ws6455_context *ctx = ws6455_context_new(&cfg, cb);
     assert_non_null(ctx);
     return ctx;
@@ -87,20 +89,51 @@ static void test_idle_connection_costs_at_most_256_bytes(void **state)
     free(conns);
 }
 
-/* Busy connections whose reads keep ending inside a message (the usual
- * case under load) keep their reassembly buffer between messages: after
- * the first message, no allocation. Two connections take turns, so the
- * context's single spare buffer cannot hide an allocation per message. */
+/* Feeds `len` bytes of `stream` from `off` to c through a scratch copy
+ * (the engine may unmask its input in place). */
+static void feed_copy(ws6455_conn *c, const uint8_t *stream, size_t off, size_t len)
+{
+    uint8_t *in = malloc(len ? len : 1);
+    assert_non_null(in);
+    memcpy(in, stream + off, len);
+    assert_int_equal(ws6455_conn_recv(c, in, len, NULL), 0);
+    free(in);
+}
+
 static void count_message(ws6455_conn *c, int opcode, const uint8_t *p, size_t n, void *user)
 {
     (void)c;
     (void)opcode;
     (void)p;
-    assert_int_equal(n, 300);
+    (void)n;
     ++*(int *)user;
 }
 
-static void test_busy_connection_keeps_its_reassembly_buffer(void **state)
+/* Builds `frames` masked binary frames of `size` payload bytes; returns
+ * the stream (free it; it has room for one more byte) and its length in
+ * *len. */
+static uint8_t *frame_stream(int frames, size_t size, size_t *len)
+{
+    static const uint8_t m[4] = {9, 8, 7, 6};
+    uint8_t *payload = malloc(size);
+    uint8_t *s = malloc((size_t)frames * (size + WS6455_MAX_HEADER_SIZE) + 1);
+    assert_non_null(payload);
+    assert_non_null(s);
+    memset(payload, 'x', size);
+    *len = 0;
+    for (int f = 0; f < frames; f++)
+        *len += tu_frame(s + *len, 1, WS6455_OP_BINARY, payload, size, m);
+    free(payload);
+    return s;
+}
+
+/* Busy connections, whose reads keep ending inside frames (the usual case
+ * under load), keep their reassembly buffers between messages: once warm,
+ * no allocation. Each read here either ends inside a message's payload or
+ * completes it and ends inside the next frame's header; 320 connections
+ * with 1 KiB buffers need more than the context's 256 KiB of spares, so
+ * the context cannot stand in for the connections' own buffers. */
+static void test_busy_connections_keep_their_reassembly_buffers(void **state)
 {
     (void)state;
     tu_counting k;
@@ -108,47 +141,37 @@ static void test_busy_connection_keeps_its_reassembly_buffer(void **state)
     ws6455_callbacks_init(&cb);
     cb.on_message = count_message;
     ws6455_context *ctx = counted_context(&k, &cb);
-    int got[2] = {0, 0};
-    ws6455_conn *c[2];
-    for (int i = 0; i < 2; i++)
+    enum { N = 320, FRAMES = 8 };
+    static int got[N];
+    static ws6455_conn *c[N];
+    for (int i = 0; i < N; i++)
         c[i] = open_in_user(ctx, &got[i]);
-    /* 200 frames of 308 bytes each (300 of payload), read 701 bytes at a
-     * time: every read but the last ends inside a frame (a read that ended
-     * between frames would give the buffer back). */
-    enum { FRAMES = 200, READ = 701 };
-    static uint8_t stream[FRAMES * 310];
-    static const uint8_t m[4] = {9, 8, 7, 6};
-    uint8_t payload[300];
-    memset(payload, 'x', sizeof payload);
-    size_t len = 0;
-    for (int f = 0; f < FRAMES; f++)
-        len += tu_frame(stream + len, 1, WS6455_OP_BINARY, payload, sizeof payload, m);
-    uint8_t *copy[2] = {malloc(len), malloc(len)};
-    memcpy(copy[0], stream, len);
-    memcpy(copy[1], stream, len);
-    size_t allocations_warm = 0;
-    for (size_t off = 0; off < len; off += READ) {
-        size_t n = len - off < READ ? len - off : READ;
-        for (int i = 0; i < 2; i++)
-            assert_int_equal(ws6455_conn_recv(c[i], copy[i] + off, n, NULL), 0);
-        if (off == 2 * READ)
-            allocations_warm = k.allocations;
+    size_t len;
+    uint8_t *stream = frame_stream(FRAMES, 1000, &len);
+    const size_t frame = len / FRAMES;
+    size_t warm = 0, from = 0;
+    for (int r = 0; r < FRAMES; r++) {
+        size_t cuts[2] = {r * frame + 500, r + 1 < FRAMES ? (r + 1) * frame + 3 : len};
+        for (int j = 0; j < 2; j++) {
+            for (int i = 0; i < N; i++)
+                feed_copy(c[i], stream, from, cuts[j] - from);
+            from = cuts[j];
+        }
+        if (r == 1)
+            warm = k.allocations;
     }
-    assert_int_equal(got[0], FRAMES);
-    assert_int_equal(got[1], FRAMES);
-    assert_int_equal(k.allocations, allocations_warm);
-    /* The last read ended on a message boundary: the buffers were given
-     * back to the context, which frees them with itself. */
-    for (int i = 0; i < 2; i++)
+    assert_int_equal(k.allocations, warm);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(got[i], FRAMES);
         ws6455_conn_free(c[i]);
+    }
     ws6455_context_free(ctx);
     assert_int_equal(k.live_bytes, 0);
-    free(copy[0]);
-    free(copy[1]);
+    free(stream);
 }
 
 /* Connections whose reads end between messages give their buffers back
- * (an idle connection holds none); the context keeps several for the next
+ * (an idle connection holds none); the context keeps them for the next
  * messages, so eight connections that each start a message at the end of
  * a read, then finish it, take turns without allocating once warm. */
 static void test_connections_share_spare_reassembly_buffers(void **state)
@@ -160,29 +183,60 @@ static void test_connections_share_spare_reassembly_buffers(void **state)
     ws6455_conn *c[N];
     for (int i = 0; i < N; i++)
         c[i] = open_in(ctx);
-    size_t opened = k.live_bytes;
-    static const uint8_t m[4] = {1, 3, 5, 7};
-    uint8_t payload[1000], frame[1100];
-    memset(payload, 'y', sizeof payload);
-    size_t len = tu_frame(frame, 1, WS6455_OP_BINARY, payload, sizeof payload, m);
+    size_t opened = k.live_bytes, len;
+    uint8_t *frame = frame_stream(1, 1000, &len);
     size_t warm = 0;
     for (int round = 0; round < 10; round++) {
         if (round == 2)
             warm = k.allocations;
-        for (int i = 0; i < N; i++) { /* each starts a message... */
-            uint8_t in[1100];
-            memcpy(in, frame, len);
-            assert_int_equal(ws6455_conn_recv(c[i], in, 600, NULL), 0);
-        }
-        for (int i = 0; i < N; i++) { /* ...and finishes it */
-            uint8_t in[1100];
-            memcpy(in, frame, len);
-            assert_int_equal(ws6455_conn_recv(c[i], in + 600, len - 600, NULL), 0);
-        }
+        for (int i = 0; i < N; i++) /* each starts a message... */
+            feed_copy(c[i], frame, 0, 600);
+        for (int i = 0; i < N; i++) /* ...and finishes it */
+            feed_copy(c[i], frame, 600, len - 600);
     }
     assert_int_equal(k.allocations, warm);
-    /* What the context keeps between messages is bounded. */
-    assert_true(k.live_bytes - opened <= WS6455__SPARE_BYTES);
+    assert_true(k.live_bytes - opened <= N * 1024);
+    for (int i = 0; i < N; i++)
+        ws6455_conn_free(c[i]);
+    ws6455_context_free(ctx);
+    assert_int_equal(k.live_bytes, 0);
+    free(frame);
+}
+
+/* What is kept is bounded: the context's spares by 256 KiB in all (here
+ * 400 connections give back 1 KiB each at once), and a buffer over 64 KiB
+ * is kept neither by the context nor by its connection, even while that
+ * connection's input ends inside a frame. */
+static void test_spare_reassembly_buffers_are_bounded(void **state)
+{
+    (void)state;
+    tu_counting k;
+    ws6455_context *ctx = counted_context(&k, NULL);
+    enum { N = 400 };
+    static ws6455_conn *c[N];
+    for (int i = 0; i < N; i++)
+        c[i] = open_in(ctx);
+    ws6455_conn *solo = open_in(ctx);
+    size_t opened = k.live_bytes, len;
+    /* A 100 KiB message, then the first byte of the next frame. */
+    uint8_t *big = frame_stream(1, 100000, &len);
+    feed_copy(solo, big, 0, 50000);
+    big[len] = 0x82;
+    feed_copy(solo, big, 50000, len - 50000 + 1);
+    assert_int_equal(k.live_bytes, opened);
+    free(big);
+    ws6455_conn_free(solo);
+    opened = k.live_bytes;
+    /* 400 messages cut in two. */
+    uint8_t *frame = frame_stream(1, 1000, &len);
+    for (int i = 0; i < N; i++)
+        feed_copy(c[i], frame, 0, 600);
+    assert_true(k.live_bytes - opened >= (size_t)N * 1000);
+    for (int i = 0; i < N; i++)
+        feed_copy(c[i], frame, 600, len - 600);
+    assert_true(k.live_bytes - opened <= ((size_t)256 << 10));
+    assert_true(k.live_bytes - opened >= ((size_t)200 << 10)); /* but it keeps some */
+    free(frame);
     for (int i = 0; i < N; i++)
         ws6455_conn_free(c[i]);
     ws6455_context_free(ctx);
@@ -257,9 +311,10 @@ static void test_context_refcounted_and_copied(void **state)
     assert_ptr_equal(ws6455_conn_context(c), ctx);
     ws6455_context_free(ctx); /* c still holds it */
     ws6455_context_free(NULL);
-    const char req_s[] = "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                         "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    const char req_s[] =
+        "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Version: 13\r\n\r\n";
     uint8_t req[sizeof req_s];
     memcpy(req, req_s, sizeof req_s);
     assert_int_equal(ws6455_conn_recv(c, req, sizeof req_s - 1, NULL), 0);
@@ -324,8 +379,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idle_connection_costs_at_most_256_bytes),
-        cmocka_unit_test(test_busy_connection_keeps_its_reassembly_buffer),
+        cmocka_unit_test(test_busy_connections_keep_their_reassembly_buffers),
         cmocka_unit_test(test_connections_share_spare_reassembly_buffers),
+        cmocka_unit_test(test_spare_reassembly_buffers_are_bounded),
         cmocka_unit_test(test_callback_io_read_buffer_is_shared),
         cmocka_unit_test(test_context_refcounted_and_copied),
         cmocka_unit_test(test_context_new_errors),

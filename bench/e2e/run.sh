@@ -102,7 +102,7 @@ for s in "${ASKED[@]}"; do
         # uWS comes from npm (about 100 MB): a machine without it still
         # benchmarks the rest.
         [ "$s" = uws ] || exit 1
-        echo "run.sh: warning: uws left out (npm install ${E2E_UWS_PACKAGE} failed)" >&2
+        echo "run.sh: warning: uws left out (it did not start: npm install ${E2E_UWS_PACKAGE}, or see $E2E_OUT/logs/)" >&2
         continue
     fi
     SERVER_LIST+=("$s")

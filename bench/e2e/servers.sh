@@ -12,7 +12,7 @@
 #                 core with a JavaScript message handler), from the npm
 #                 package `uwebsockets` (a third party's repackaging of the
 #                 uWebSockets.js binaries; npm-installed into
-#                 build/bench/e2e/uws when missing). Not in the default set.
+#                 build/bench/e2e/uws when missing).
 #   cmd:COMMAND   any other command line that prints the same line
 #
 # Needs: E2E_OUT (the output directory), PIDS (an array the caller kills).
