@@ -244,9 +244,17 @@ static void on_compressed_piece(ws6455_conn *c, const uint8_t *p, size_t n, int 
     end_message(c);
 }
 
+/* Whether a piece of n payload bytes is a whole message by itself: the
+ * entire payload of a final frame, with nothing gathered before it. It is
+ * then handed out from the caller's input, never gathered. */
+static int piece_is_message(const ws6455_conn *c, size_t n)
+{
+    return n == c->hdr.payload_len && c->hdr.fin && c->msg_len == 0;
+}
+
 /* A piece of data payload. `frame_ends`: the frame's last payload byte is in
- * this piece; `whole`: the piece is the frame's entire payload. */
-static void on_data_piece(ws6455_conn *c, const uint8_t *p, size_t n, int frame_ends, int whole,
+ * this piece. */
+static void on_data_piece(ws6455_conn *c, const uint8_t *p, size_t n, int frame_ends,
                           unsigned done)
 {
     int message_ends = frame_ends && c->hdr.fin;
@@ -263,7 +271,7 @@ static void on_data_piece(ws6455_conn *c, const uint8_t *p, size_t n, int frame_
             c->msg_delivered = 1;
             WS6455__EMIT(c, on_fragment, c->msg_opcode, p, n, first, message_ends);
         }
-    } else if (message_ends && whole && c->msg_len == 0) {
+    } else if (piece_is_message(c, n)) {
         /* The whole message is this piece of the caller's input. */
         WS6455__EMIT(c, on_message, c->msg_opcode, p, n);
     } else {
@@ -334,7 +342,7 @@ static void on_payload(ws6455_conn *c, const uint8_t *p, size_t n, unsigned done
     if (is_control(c->hdr.opcode))
         on_control_piece(c, p, n, frame_ends);
     else
-        on_data_piece(c, p, n, frame_ends, n == c->hdr.payload_len, done);
+        on_data_piece(c, p, n, frame_ends, done);
 }
 
 /* The common case, taken in one step: a single-frame message whose whole
@@ -460,15 +468,14 @@ static inline size_t rx_fast(ws6455_conn *c, uint8_t *p, size_t n)
 }
 
 /* Whether a piece of `take` bytes of the current frame's masked payload is
- * bound for the reassembly buffer as it is (data, uncompressed, whole
- * messages, not the entire message in this input): on_data_piece's
- * gathering branch, decided before unmasking. */
+ * bound for the reassembly buffer as it is: on_data_piece's gathering
+ * branch (data, uncompressed, not a message by itself; fast_rx is off when
+ * fragments are streamed), decided before unmasking. */
 static int gathers(const ws6455_conn *c, size_t take)
 {
     const ws6455_frame_header *h = &c->hdr;
-    return h->masked && !is_control(h->opcode) && !ws6455__pmd_rx_compressed(c) &&
-           !(WS6455__CFG(c)->flags & WS6455_STREAM_FRAGMENTS) &&
-           !(take == h->payload_len && h->fin && c->msg_len == 0);
+    return c->ctx->fast_rx && h->masked && !is_control(h->opcode) &&
+           !ws6455__pmd_rx_compressed(c) && !piece_is_message(c, take);
 }
 
 void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
@@ -509,7 +516,7 @@ void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
         uint8_t *piece = p + off;
         uint64_t at = c->hdr.payload_len - c->rx_left;
         unsigned done = 0;
-        if (WS6455__FAST_PATHS && take && c->ctx->fast_rx && gathers(c, take)) {
+        if (WS6455__FAST_PATHS && take && gathers(c, take)) {
             /* One pass instead of unmasking in place and copying after
              * (text is validated in the same pass). */
             if (msg_reserve(c, take) < 0) {

@@ -119,8 +119,9 @@ SSE2_ATTR size_t ws6455__utf8_skip_sse2(const uint8_t *p, size_t i, size_t n)
     return i;
 }
 
-/* XORs p[0..n) with key4[0..4) repeated, 64 bytes at a time; returns how
- * many bytes it did (a multiple of 64). For the fused unmask and validate. */
+/* XORs src[0..n) into dst with key4[0..4) repeated, 64 bytes at a time;
+ * returns how many bytes it did (a multiple of 64). For the fused unmask
+ * and validate. */
 SSE2_ATTR size_t ws6455__utf8_unmask_sse2(uint8_t *dst, const uint8_t *src, size_t n,
                                           const uint8_t key4[4])
 {

@@ -32,13 +32,8 @@ log=$dir/sh.log
 jobs=${TEST_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)}
 [ "$jobs" -ge 1 ] 2>/dev/null || jobs=1
 # xargs -P (GNU, BSD and busybox findutils) runs them side by side.
-: >"$dir/list"
-i=0
-for t in "$@"; do
-    i=$((i + 1))
-    printf '%s\n' "$t" >>"$dir/list"
-    echo "$i"
-done | xargs -n 1 -P "$jobs" sh "$0" --one "$dir"
+for t in "$@"; do printf '%s\n' "$t"; done >"$dir/list"
+awk '{ print NR }' "$dir/list" | xargs -n 1 -P "$jobs" sh "$0" --one "$dir"
 i=0
 for t in "$@"; do
     i=$((i + 1))

@@ -89,15 +89,16 @@ static void test_idle_connection_costs_at_most_256_bytes(void **state)
     free(conns);
 }
 
-/* Feeds `len` bytes of `stream` from `off` to c through a scratch copy
- * (the engine may unmask its input in place). */
-static void feed_copy(ws6455_conn *c, const uint8_t *stream, size_t off, size_t len)
+/* Feeds stream[from..to) to each of n connections, each through a guarded
+ * copy (the engine may unmask its input in place; a read past the input
+ * crashes). */
+static void feed_each(ws6455_conn **c, int n, const uint8_t *stream, size_t from, size_t to)
 {
-    uint8_t *in = malloc(len ? len : 1);
-    assert_non_null(in);
-    memcpy(in, stream + off, len);
-    assert_int_equal(ws6455_conn_recv(c, in, len, NULL), 0);
-    free(in);
+    for (int i = 0; i < n; i++) {
+        uint8_t *in = tu_guard_copy(stream + from, to - from);
+        assert_int_equal(ws6455_conn_recv(c[i], in, to - from, NULL), 0);
+        tu_guard_free(in, to - from);
+    }
 }
 
 static void count_message(ws6455_conn *c, int opcode, const uint8_t *p, size_t n, void *user)
@@ -153,8 +154,7 @@ static void test_busy_connections_keep_their_reassembly_buffers(void **state)
     for (int r = 0; r < FRAMES; r++) {
         size_t cuts[2] = {r * frame + 500, r + 1 < FRAMES ? (r + 1) * frame + 3 : len};
         for (int j = 0; j < 2; j++) {
-            for (int i = 0; i < N; i++)
-                feed_copy(c[i], stream, from, cuts[j] - from);
+            feed_each(c, N, stream, from, cuts[j]);
             from = cuts[j];
         }
         if (r == 1)
@@ -189,10 +189,8 @@ static void test_connections_share_spare_reassembly_buffers(void **state)
     for (int round = 0; round < 10; round++) {
         if (round == 2)
             warm = k.allocations;
-        for (int i = 0; i < N; i++) /* each starts a message... */
-            feed_copy(c[i], frame, 0, 600);
-        for (int i = 0; i < N; i++) /* ...and finishes it */
-            feed_copy(c[i], frame, 600, len - 600);
+        feed_each(c, N, frame, 0, 600);   /* each starts a message... */
+        feed_each(c, N, frame, 600, len); /* ...and finishes it */
     }
     assert_int_equal(k.allocations, warm);
     assert_true(k.live_bytes - opened <= N * 1024);
@@ -220,20 +218,18 @@ static void test_spare_reassembly_buffers_are_bounded(void **state)
     size_t opened = k.live_bytes, len;
     /* A 100 KiB message, then the first byte of the next frame. */
     uint8_t *big = frame_stream(1, 100000, &len);
-    feed_copy(solo, big, 0, 50000);
+    feed_each(&solo, 1, big, 0, 50000);
     big[len] = 0x82;
-    feed_copy(solo, big, 50000, len - 50000 + 1);
+    feed_each(&solo, 1, big, 50000, len + 1);
     assert_int_equal(k.live_bytes, opened);
     free(big);
     ws6455_conn_free(solo);
     opened = k.live_bytes;
     /* 400 messages cut in two. */
     uint8_t *frame = frame_stream(1, 1000, &len);
-    for (int i = 0; i < N; i++)
-        feed_copy(c[i], frame, 0, 600);
+    feed_each(c, N, frame, 0, 600);
     assert_true(k.live_bytes - opened >= (size_t)N * 1000);
-    for (int i = 0; i < N; i++)
-        feed_copy(c[i], frame, 600, len - 600);
+    feed_each(c, N, frame, 600, len);
     assert_true(k.live_bytes - opened <= ((size_t)256 << 10));
     assert_true(k.live_bytes - opened >= ((size_t)200 << 10)); /* but it keeps some */
     free(frame);
