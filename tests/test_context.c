@@ -101,6 +101,15 @@ static void feed_each(ws6455_conn **c, int n, const uint8_t *stream, size_t from
     }
 }
 
+/* Frees n connections and their context; nothing may be left. */
+static void free_all(ws6455_context *ctx, ws6455_conn **c, int n, const tu_counting *k)
+{
+    for (int i = 0; i < n; i++)
+        ws6455_conn_free(c[i]);
+    ws6455_context_free(ctx);
+    assert_int_equal(k->live_bytes, 0);
+}
+
 static void count_message(ws6455_conn *c, int opcode, const uint8_t *p, size_t n, void *user)
 {
     (void)c;
@@ -161,12 +170,9 @@ static void test_busy_connections_keep_their_reassembly_buffers(void **state)
             warm = k.allocations;
     }
     assert_int_equal(k.allocations, warm);
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < N; i++)
         assert_int_equal(got[i], FRAMES);
-        ws6455_conn_free(c[i]);
-    }
-    ws6455_context_free(ctx);
-    assert_int_equal(k.live_bytes, 0);
+    free_all(ctx, c, N, &k);
     free(stream);
 }
 
@@ -194,10 +200,7 @@ static void test_connections_share_spare_reassembly_buffers(void **state)
     }
     assert_int_equal(k.allocations, warm);
     assert_true(k.live_bytes - opened <= N * 1024);
-    for (int i = 0; i < N; i++)
-        ws6455_conn_free(c[i]);
-    ws6455_context_free(ctx);
-    assert_int_equal(k.live_bytes, 0);
+    free_all(ctx, c, N, &k);
     free(frame);
 }
 
@@ -233,10 +236,7 @@ static void test_spare_reassembly_buffers_are_bounded(void **state)
     assert_true(k.live_bytes - opened <= ((size_t)256 << 10));
     assert_true(k.live_bytes - opened >= ((size_t)200 << 10)); /* but it keeps some */
     free(frame);
-    for (int i = 0; i < N; i++)
-        ws6455_conn_free(c[i]);
-    ws6455_context_free(ctx);
-    assert_int_equal(k.live_bytes, 0);
+    free_all(ctx, c, N, &k);
 }
 
 /* In callback-I/O mode the read buffer is the context's: connections do
