@@ -499,7 +499,7 @@ void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
                 ws6455__fail(c, rc, 0);
                 break;
             }
-            if (whole_message_here(c, n - off)) {
+            if (WS6455__FAST_PATHS && whole_message_here(c, n - off)) {
                 deliver_whole_message(c, p + off);
                 off += (size_t)c->hdr.payload_len;
                 continue;

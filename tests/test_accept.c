@@ -154,6 +154,41 @@ static void test_surrounding_whitespace(void **state)
     assert_bad_key_n(RFC_KEY "\0", 25);
 }
 
+/* The key check is written apart from ws6455_base64_decode (so a server
+ * does not link the decoder) and must agree with it: a key is valid exactly
+ * when it decodes to 16 bytes. Every byte at every position of the RFC's
+ * key, and of a key with each of the four valid last characters. */
+static void test_agrees_with_base64_decoder(void **state)
+{
+    (void)state;
+    static const char *const bases[] = {RFC_KEY, "AAAAAAAAAAAAAAAAAAAAAA==",
+                                        "/////////////////////Q==", "+++++++++++++++++++++g==",
+                                        "zzzzzzzzzzzzzzzzzzzzzw=="};
+    int valid = 0, invalid = 0;
+    for (size_t b = 0; b < sizeof bases / sizeof bases[0]; b++) {
+        for (int pos = 0; pos < 24; pos++) {
+            for (int c = 0; c < 256; c++) {
+                char key[24];
+                memcpy(key, bases[b], sizeof key);
+                key[pos] = (char)c;
+                uint8_t nonce[18];
+                size_t n = 0;
+                int decodes = ws6455_base64_decode(key, sizeof key, nonce, sizeof nonce, &n) ==
+                                  WS6455_OK &&
+                              n == 16;
+                char out[29];
+                int rc = ws6455_accept_key(key, sizeof key, out);
+                assert_int_equal(rc, decodes ? WS6455_OK : WS6455_ERR_BAD_KEY);
+                valid += decodes;
+                invalid += !decodes;
+            }
+        }
+    }
+    /* Both outcomes occur at every position: the test can tell them apart. */
+    assert_true(valid > 5 * 22 * 4);
+    assert_true(invalid > 5 * 24 * 150);
+}
+
 static void test_null_arguments(void **state)
 {
     (void)state;
@@ -176,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_noncanonical_keys),
         cmocka_unit_test(test_foreign_characters),
         cmocka_unit_test(test_surrounding_whitespace),
+        cmocka_unit_test(test_agrees_with_base64_decoder),
         cmocka_unit_test(test_null_arguments),
     };
     return cmocka_run_group_tests_name("accept", tests, NULL, NULL);
