@@ -31,6 +31,8 @@
  */
 #include "utf8_impl.h"
 
+#include "mask.h" /* WS6455__FAST_PATHS */
+
 #include <string.h>
 
 /* ---- the DFA ------------------------------------------------------------- */
@@ -68,7 +70,7 @@ enum {
 #define BAD 0 /* C0, C1 (always overlong), F5..FF (above U+10FFFF) */
 
 /* The twelve distinct rows, one per class of byte; each byte value names
- * its row in a 256-byte table. Two small tables instead of one entry per
+ * its row in a 256-byte table (computed instead at -Os, see class_of). Two small tables instead of one entry per
  * byte value (2 KiB of uint64_t) keep the whole DFA under 400 bytes, which
  * matters on a microcontroller; the class load does not depend on the
  * state, so the per-byte dependency chain is still a single shift. */
@@ -79,6 +81,7 @@ static const uint64_t dfa_row[] = {
     [K_L4] = L4,   [K_E0] = XE0,  [K_ED] = XED,    [K_F0] = XF0,  [K_F4] = XF4, [K_BAD] = BAD,
 };
 
+#if WS6455__FAST_PATHS
 #define R4(e) e, e, e, e
 #define R16(e) R4(e), R4(e), R4(e), R4(e)
 
@@ -98,6 +101,36 @@ static const uint8_t byte_class[] = {
 };
 /* clang-format on */
 _Static_assert(sizeof byte_class == 256, "one class per byte value");
+
+static inline unsigned class_of(uint8_t b)
+{
+    return byte_class[b];
+}
+#else
+/* At -Os the same classes are computed: a few compares instead of a
+ * 256-byte table (tests/switches checks every state and byte against the
+ * reference). */
+static unsigned class_of(uint8_t b)
+{
+    if (b < 0x80)
+        return K_ASC;
+    if (b < 0xC0)
+        return b < 0x90 ? K_CLO : b < 0xA0 ? K_CMID : K_CHI;
+    if (b < 0xC2 || b > 0xF4)
+        return K_BAD;
+    if (b < 0xE0)
+        return K_L2;
+    if (b == 0xE0)
+        return K_E0;
+    if (b == 0xED)
+        return K_ED;
+    if (b < 0xF0)
+        return K_L3;
+    if (b == 0xF0)
+        return K_F0;
+    return b < 0xF4 ? K_L4 : K_F4;
+}
+#endif
 _Static_assert(sizeof dfa_row / sizeof dfa_row[0] == K_BAD + 1, "one row per class");
 _Static_assert(S_F4 + 6 <= 64, "every state field fits in a uint64_t");
 
@@ -107,7 +140,7 @@ _Static_assert(S_F4 + 6 <= 64, "every state field fits in a uint64_t");
 static uint64_t dfa_run(uint64_t s, const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        s = dfa_row[byte_class[p[i]]] >> (s & 63);
+        s = dfa_row[class_of(p[i])] >> (s & 63);
     return s;
 }
 
@@ -117,7 +150,7 @@ static size_t dfa_find_error(uint64_t s, const uint8_t *p, size_t n)
 {
     size_t i = 0;
     for (; i < n; i++) {
-        s = dfa_row[byte_class[p[i]]] >> (s & 63);
+        s = dfa_row[class_of(p[i])] >> (s & 63);
         if ((s & 63) == S_ERR)
             break;
     }
@@ -142,9 +175,12 @@ static uint32_t load32(const uint8_t *p)
     return w;
 }
 
-/* Skips whole 8-byte words of ASCII from i; returns where it stopped. */
+/* Skips whole 8-byte words of ASCII from i; returns where it stopped.
+ * Speed only: at -Os the DFA reads ASCII too. */
 static size_t skip_ascii_words(const uint8_t *p, size_t i, size_t n)
 {
+    if (!WS6455__FAST_PATHS)
+        return i;
     while (n - i >= 32) {
         uint64_t w = load64(p + i) | load64(p + i + 8) | load64(p + i + 16) | load64(p + i + 24);
         if (w & HIGH_BITS)
@@ -306,7 +342,7 @@ int ws6455__utf8_run(ws6455_utf8 *v, const uint8_t *p, size_t i, size_t n, size_
 
 static int update_with(ws6455_utf8 *v, const uint8_t *p, size_t n, size_t *fail_at, int variant)
 {
-    if (n <= 16 && v->state == S_ACC && short_ascii(p, n))
+    if (WS6455__FAST_PATHS && n <= 16 && v->state == S_ACC && short_ascii(p, n))
         return WS6455_OK;
     return ws6455__utf8_run(v, p, 0, n, fail_at, variant);
 }
@@ -331,7 +367,7 @@ int ws6455_utf8_finish(const ws6455_utf8 *v)
 
 int ws6455_utf8_valid(const uint8_t *p, size_t n)
 {
-    if (n <= 16 && short_ascii(p, n))
+    if (WS6455__FAST_PATHS && n <= 16 && short_ascii(p, n))
         return 1;
     ws6455_utf8 v;
     ws6455_utf8_init(&v);

@@ -23,7 +23,7 @@ typedef struct {
  * position by position. Each lead byte selects the allowed range of its
  * first continuation byte; later continuation bytes are 80..BF. A byte
  * outside the allowed range is where the input stops being completable. */
-static verdict ref_scan(const uint8_t *p, size_t n)
+static inline verdict ref_scan(const uint8_t *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -64,7 +64,7 @@ static verdict ref_scan(const uint8_t *p, size_t n)
 
 /* The library's verdict on the same input through one variant of the
  * validator (src/utf8_impl.h): one update, then finish. */
-static verdict lib_oneshot(int variant, const uint8_t *p, size_t n)
+static inline verdict lib_oneshot(int variant, const uint8_t *p, size_t n)
 {
     ws6455_utf8 v;
     size_t at = 12345;
@@ -83,7 +83,7 @@ static verdict lib_oneshot(int variant, const uint8_t *p, size_t n)
 
 /* What the reference verdict `want` on s becomes inside the ASCII: a
  * failure moves by EMBED_AT; a cut-off sequence fails at the 'a' after it. */
-static verdict embedded_verdict(verdict want, size_t len)
+static inline verdict embedded_verdict(verdict want, size_t len)
 {
     if (want.fail != NO_FAIL)
         want.fail += EMBED_AT;
@@ -95,7 +95,7 @@ static verdict embedded_verdict(verdict want, size_t len)
 
 /* The variant's verdict on s embedded in emb[EMBED_LEN] (which holds 'a'
  * outside EMBED_AT..EMBED_AT+len). */
-static verdict lib_embedded(int variant, uint8_t *emb, const uint8_t *s, size_t len)
+static inline verdict lib_embedded(int variant, uint8_t *emb, const uint8_t *s, size_t len)
 {
     for (size_t k = 0; k < len; k++)
         emb[EMBED_AT + k] = s[k];

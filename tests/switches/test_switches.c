@@ -11,6 +11,7 @@
 #include "testutil.h"
 
 #include "convo.h"
+#include "utf8_ref.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -155,6 +156,48 @@ static void test_server_closes_invalid_text_with_1007(void **state)
     assert_memory_equal(out, want, n);
 #endif
     ws6455_conn_free(c);
+}
+
+/* At -Os the validator computes byte classes instead of reading a table
+ * and reads ASCII a byte at a time (src/utf8.c). Every byte after every
+ * prefix that leaves the DFA in one of its states, then a valid tail,
+ * against the reference: fail offset and completeness, through
+ * ws6455_utf8_update and ws6455_utf8_valid. */
+static void test_utf8_every_state_and_byte(void **state)
+{
+    (void)state;
+    static const char *const prefixes[] = {"",         "a",        "\xC2",     "\xE1",
+                                           "\xE0",     "\xED",     "\xF0",     "\xF4",
+                                           "\xF1",     "\xE1\x80", "\xF1\x80", "\xF1\x80\x80",
+                                           "\xF0\x90", "\xF4\x8F", "\xE0\xA0", "\xED\x9F"};
+    int failures = 0, completes = 0;
+    for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++) {
+        for (int b = 0; b < 256; b++) {
+            uint8_t in[8];
+            size_t n = strlen(prefixes[k]);
+            memcpy(in, prefixes[k], n);
+            in[n++] = (uint8_t)b;
+            in[n++] = 'z';
+            verdict want = ref_scan(in, n);
+            ws6455_utf8 v;
+            ws6455_utf8_init(&v);
+            size_t at = 999;
+            int rc = ws6455_utf8_update(&v, in, n, &at);
+            if (want.fail == NO_FAIL) {
+                assert_int_equal(rc, WS6455_OK);
+                assert_int_equal(ws6455_utf8_finish(&v) == WS6455_OK, want.complete);
+            } else {
+                assert_int_equal(rc, WS6455_ERR_UTF8);
+                assert_int_equal(at, want.fail);
+            }
+            assert_int_equal(ws6455_utf8_valid(in, n), want.fail == NO_FAIL && want.complete);
+            failures += want.fail != NO_FAIL;
+            completes += want.complete;
+        }
+    }
+    /* Both outcomes are common: the comparison can fail either way. */
+    assert_true(failures > 3000);
+    assert_true(completes > 500);
 }
 
 static void test_bad_request_gets_its_http_error(void **state)
@@ -314,6 +357,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_server_echoes_byte_for_byte),
         cmocka_unit_test(test_server_closes_invalid_text_with_1007),
+        cmocka_unit_test(test_utf8_every_state_and_byte),
         cmocka_unit_test(test_bad_request_gets_its_http_error),
         cmocka_unit_test(test_error_strings),
 #if defined(WS6455_NO_CLIENT)
