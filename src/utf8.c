@@ -31,7 +31,7 @@
  */
 #include "utf8_impl.h"
 
-#include "mask.h" /* WS6455__FAST_PATHS */
+#include "mask.h"
 
 #include <string.h>
 
