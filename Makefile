@@ -219,14 +219,22 @@ ifndef CMOCKA_DIR
 endif
 
 # The build switches (WS6455_NO_CLIENT, WS6455_NO_OS_RANDOM,
-# WS6455_NO_ERROR_STRINGS; see include/ws6455.h) change what the library
-# compiles, so tests/switches/test_switches.c is built together with the
-# library sources under each set it checks: the embedded server's build
-# (all three, at -Os, which also leaves out the fast paths: see src/mask.h)
-# and a client without the OS random source.
-SWITCHES_server-only := -DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS -Os
+# WS6455_NO_ERROR_STRINGS, WS6455_NO_REQUEST_HEADERS; see include/ws6455.h)
+# change what the library compiles, so tests/switches/test_switches.c is
+# built together with the library sources under each set it checks: the
+# embedded server's build (all four, at -Os, which also leaves out the fast
+# paths: see src/mask.h) and a client without the OS random source. The
+# handshake's own tests (tests/test_handshake.c) are built once more with
+# WS6455_NO_REQUEST_HEADERS, which changes how the server reads a request.
+# Embedded builds have no zlib: these are built without it, whatever
+# WITH_ZLIB says.
+SWITCHES_server-only := -DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS \
+                        -DWS6455_NO_REQUEST_HEADERS -Os
 SWITCHES_no-os-random := -DWS6455_NO_OS_RANDOM
-SWITCH_TESTS := $(B)/tests/switches-server-only $(B)/tests/switches-no-os-random
+SWITCH_TESTS := $(B)/tests/switches-server-only $(B)/tests/switches-no-os-random \
+                $(B)/tests/switches-no-request-headers
+SWITCH_CFLAGS = $(filter-out $(FEATURES),$(TEST_CFLAGS)) $(CMOCKA_CFLAGS) -Itests/support
+SWITCH_SRC := $(filter-out src/deflate.c,$(LIB_SRC))
 
 # TESTS_SH=0 leaves out the shell tests of tests/sh/ (they check the native
 # build's library and install, not the code under a cross toolchain).
@@ -238,8 +246,13 @@ test-build: $(TESTS) $(SWITCH_TESTS) $(if $(filter 0,$(TESTS_SH)),,lib)
 
 $(B)/tests/switches-%: tests/switches/test_switches.c $(LIB_SRC) $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) $(SWITCHES_$*) $(CMOCKA_CFLAGS) -Itests/support $< $(TEST_SUPPORT) $(LIB_SRC) \
-	    $(LDFLAGS) -o $@ $(CMOCKA_LIBS) $(LIB_LDLIBS)
+	$(CC) $(SWITCH_CFLAGS) $(SWITCHES_$*) $< $(TEST_SUPPORT) $(SWITCH_SRC) \
+	    $(LDFLAGS) -o $@ $(CMOCKA_LIBS)
+
+$(B)/tests/switches-no-request-headers: tests/test_handshake.c $(LIB_SRC) $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(SWITCH_CFLAGS) -DWS6455_NO_REQUEST_HEADERS $< $(TEST_SUPPORT) $(SWITCH_SRC) \
+	    $(LDFLAGS) -o $@ $(CMOCKA_LIBS)
 
 test-valgrind: check-cmocka
 	@$(MAKE) --no-print-directory $(TESTS:$(B)/tests/%=$(B)/vg-tests/%) lib

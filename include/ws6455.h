@@ -37,6 +37,16 @@
  *    of naming the rule, and HTTP rejections carry the reason phrase
  *    "Client Error" or "Server Error"; codes, close codes and statuses are
  *    unchanged.
+ *  - WS6455_NO_REQUEST_HEADERS: a server keeps no header lines of the
+ *    request. Every rule is checked as each line streams past, with the same
+ *    answers, so reading a request holds its request line and one header
+ *    line instead of the whole head (up to max_handshake_size). The request
+ *    view keeps its method, target and offered subprotocols; the functions
+ *    marked "request headers" below are left out (a program calling one
+ *    fails to link), so on_request cannot check Origin, cookies or
+ *    credentials: use it where no browser can be made to connect (or where
+ *    the application authenticates inside the connection). Cannot be
+ *    combined with WS6455_WITH_ZLIB, which needs the extension offers.
  *
  * ABI policy (see docs/abi.md): while the version is 0.x, every MINOR may
  * change the API and ABI and gets its own SONAME, libws6455.so.0.MINOR
@@ -459,22 +469,27 @@ WS6455_API const char *ws6455_request_target(const ws6455_request *r, size_t *le
  * repeated headers are joined with ", " as RFC 7230 section 3.2.2 allows.
  * NULL when absent. Use it for Host, Origin (check it to defend against
  * cross-site WebSocket hijacking), Cookie, Authorization, ...
+ * Request headers: not in a WS6455_NO_REQUEST_HEADERS build.
  */
 WS6455_API const char *ws6455_request_header(const ws6455_request *r, const char *name,
                                              size_t *len);
-/** Number of header lines in the request (repeated headers counted apart). */
+/** Number of header lines in the request (repeated headers counted apart).
+ *  Request headers: not in a WS6455_NO_REQUEST_HEADERS build. */
 WS6455_API size_t ws6455_request_header_count(const ws6455_request *r);
 /** The i-th header line as received (trimmed). WS6455_OK or
- *  WS6455_ERR_INVALID_ARGUMENT when i is out of range. */
+ *  WS6455_ERR_INVALID_ARGUMENT when i is out of range. Request headers: not
+ *  in a WS6455_NO_REQUEST_HEADERS build. */
 WS6455_API int ws6455_request_header_at(const ws6455_request *r, size_t i, ws6455_header *out);
 /** Number of subprotocols the client offered (Sec-WebSocket-Protocol). */
 WS6455_API size_t ws6455_request_protocol_count(const ws6455_request *r);
 /** The i-th offered subprotocol, in the client's order; NULL when out of range. */
 WS6455_API const char *ws6455_request_protocol(const ws6455_request *r, size_t i, size_t *len);
-/** Number of extensions the client offered (Sec-WebSocket-Extensions). */
+/** Number of extensions the client offered (Sec-WebSocket-Extensions).
+ *  Request headers: not in a WS6455_NO_REQUEST_HEADERS build. */
 WS6455_API size_t ws6455_request_extension_count(const ws6455_request *r);
 /** The i-th offered extension with its parameters as sent, e.g.
- *  "permessage-deflate; client_max_window_bits"; NULL when out of range. */
+ *  "permessage-deflate; client_max_window_bits"; NULL when out of range.
+ *  Request headers: not in a WS6455_NO_REQUEST_HEADERS build. */
 WS6455_API const char *ws6455_request_extension(const ws6455_request *r, size_t i, size_t *len);
 
 /**

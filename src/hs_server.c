@@ -1,7 +1,15 @@
 /* The server's opening handshake (RFC 6455 section 4.2): the rules of
  * section 4.2.1 checked on a request read from the wire or handed over
  * parsed by an embedding HTTP server, the request's public view, and the
- * 101 or error response. Every rule is a named helper below. */
+ * 101 or error response.
+ *
+ * The rules look at each header once, as its line is read (on_request_field),
+ * and keep only what they need: counts, whether a value was right, the
+ * offered subprotocols. The verdict waits for the whole head, so the answer
+ * does not depend on the order of the headers. The head reader keeps the
+ * headers themselves only for the request view (not at all with
+ * WS6455_NO_REQUEST_HEADERS, where a request costs its request line and one
+ * header line of memory). */
 #include "http_head.h"
 
 #include "ascii.h"
@@ -12,19 +20,39 @@
  * Server: the request and the rules of RFC 6455 section 4.2.1          *
  * ------------------------------------------------------------------ */
 
+#if defined(WS6455_NO_REQUEST_HEADERS) && defined(WS6455_WITH_ZLIB)
+#error "WS6455_NO_REQUEST_HEADERS leaves out the extension offers permessage-deflate negotiates"
+#endif
+
 struct ws6455_request {
     hs_head head;
-    hs_span *protocols; /* offered subprotocols, each NUL-terminated */
+    ws6455__buf offered; /* offered subprotocols, in order, each NUL-terminated */
     size_t nprotocols;
+#if !defined(WS6455_NO_REQUEST_HEADERS)
     hs_span *extensions; /* offered extensions with their parameters */
     size_t nextensions;
+#endif
 };
+
+/* What the rules need of the headers, gathered line by line. */
+typedef struct hs_rules {
+    size_t hosts, keys, versions, lengths; /* how many lines of each */
+    /* the value of the first such line is right */
+    uint8_t host_ok, key_ok, version_ok, length_zero;
+    uint8_t transfer_encoding;
+    uint8_t upgrade_ok, connection_ok; /* some line lists the token */
+    int upgrade_quoted, connection_quoted; /* list state across lines */
+    uint8_t protocols_bad; /* an offered subprotocol is not a token */
+} hs_rules;
 
 struct ws6455__hs_server {
     struct ws6455_request req;
+    hs_rules rules;
     int result;                     /* 0 reading, 1 valid request, <0 sticky error */
     char accept[HS_ACCEPT_LEN + 1]; /* Sec-WebSocket-Accept for the client's key */
 };
+
+static int on_request_field(void *arg, const char *name, size_t name_len, const char *v, size_t n);
 
 ws6455__hs_server *ws6455__hs_server_new(const ws6455_allocator *a, const ws6455__hs_limits *lim)
 {
@@ -34,7 +62,13 @@ ws6455__hs_server *ws6455__hs_server_new(const ws6455_allocator *a, const ws6455
     if (!s)
         return NULL;
     memset(s, 0, sizeof *s);
-    ws6455__head_init(&s->req.head, &ra, lim, HS_KIND_REQUEST);
+    hs_head *h = &s->req.head;
+    ws6455__head_init(h, &ra, lim, HS_KIND_REQUEST);
+#if defined(WS6455_NO_REQUEST_HEADERS)
+    h->keep_fields = 0;
+#endif
+    h->on_field = on_request_field;
+    h->field_arg = s;
     return s;
 }
 
@@ -43,8 +77,10 @@ void ws6455__hs_server_free(ws6455__hs_server *s)
     if (!s)
         return;
     ws6455_allocator a = s->req.head.a;
-    ws6455__free(&a, s->req.protocols);
+    ws6455__buf_free(&s->req.offered, &a);
+#if !defined(WS6455_NO_REQUEST_HEADERS)
     ws6455__free(&a, s->req.extensions);
+#endif
     ws6455__head_free(&s->req.head);
     ws6455__free(&a, s);
 }
@@ -123,62 +159,103 @@ static int host_value_valid(const char *v, size_t n)
     return 1;
 }
 
-/* Host (RFC 7230 5.4): exactly one, well-formed, and not empty — a
- * WebSocket URI always has a host, so an empty Host cannot name the
- * resource. A malformed value is answered 400 (RFC 7230 5.4). */
-static int check_host(const hs_head *h)
+/* The offered subprotocols of one Sec-WebSocket-Protocol line, kept in
+ * order. Each must be a token (RFC 6455 4.1); one that is not fails the
+ * request (HS_MALFORMED) once the head is complete. Lines are taken apart
+ * one by one: an element can only run into the next line inside a quoted
+ * string, and a quote is not a token character, so the verdict and the
+ * list are those of the joined value. */
+static int collect_protocols(ws6455__hs_server *s, const char *v, size_t n)
 {
-    if (ws6455__head_count(h, "Host") != 1)
-        return WS6455_ERR_HS_HOST;
-    size_t len = 0;
-    const char *v = ws6455__head_value(h, "Host", &len);
-    return v && host_value_valid(v, len) ? WS6455_OK : WS6455_ERR_HS_HOST;
-}
-
-/* A GET upgrade carries no body; a body would be read as frames. Any
- * Transfer-Encoding, or a Content-Length other than zero, is refused. */
-static int check_no_body(const hs_head *h)
-{
-    if (ws6455__head_find(h, "Transfer-Encoding"))
-        return WS6455_ERR_HS_BODY;
-    size_t len;
-    const char *cl = ws6455__head_value(h, "Content-Length", &len);
-    if (!cl)
-        return WS6455_OK;
-    if (len == 0)
-        return WS6455_ERR_HS_BODY;
-    for (size_t i = 0; i < len; i++)
-        if (cl[i] != '0')
-            return WS6455_ERR_HS_BODY;
+    struct ws6455_request *r = &s->req;
+    size_t pos = 0;
+    hs_span e;
+    while (ws6455__http_next_list_element(v, n, &pos, &e)) {
+        if (e.len == 0)
+            continue;
+        if (!ws6455__http_is_token(v + e.off, e.len)) {
+            s->rules.protocols_bad = 1;
+            continue;
+        }
+        if (ws6455__buf_append(&r->offered, &r->head.a, v + e.off, e.len) < 0 ||
+            ws6455__buf_append(&r->offered, &r->head.a, "", 1) < 0)
+            return WS6455_ERR_NOMEM;
+        r->nprotocols++;
+    }
     return WS6455_OK;
 }
 
-/* RFC 6455 4.2.1 item 6: Sec-WebSocket-Version is 13. Repeated headers join
- * to "13, 13", which is refused like any other value. */
-static int check_ws_version(const hs_head *h)
+/* A Content-Length that allows no body: digits, all zero. */
+static int is_zero_length(const char *v, size_t n)
 {
-    size_t len;
-    const char *v = ws6455__head_value(h, "Sec-WebSocket-Version", &len);
-    return v && len == 2 && memcmp(v, "13", 2) == 0 ? WS6455_OK : WS6455_ERR_HS_WS_VERSION;
+    for (size_t i = 0; i < n; i++)
+        if (v[i] != '0')
+            return 0;
+    return n > 0;
 }
 
-/* RFC 6455 4.2.1 item 5: exactly one Sec-WebSocket-Key, base64 of 16 bytes.
- * Validating it and computing the answer are one step. */
-static int check_key(const hs_head *h, char accept[HS_ACCEPT_LEN + 1])
+/* The headers the rules look at. */
+enum { H_HOST, H_UPGRADE, H_CONNECTION, H_VERSION, H_KEY, H_LENGTH, H_TRANSFER, H_PROTOCOL, H_OTHER };
+
+static int rule_header(const char *name, size_t name_len)
 {
-    if (ws6455__head_count(h, "Sec-WebSocket-Key") != 1)
-        return WS6455_ERR_HS_KEY;
-    size_t len = 0;
-    const char *key = ws6455__head_value(h, "Sec-WebSocket-Key", &len);
-    if (len != HS_KEY_LEN || ws6455_accept_key(key, len, accept) != WS6455_OK)
-        return WS6455_ERR_HS_KEY;
+    static const char *const names[H_OTHER] = {
+        "Host",           "Upgrade",           "Connection",            "Sec-WebSocket-Version",
+        "Sec-WebSocket-Key", "Content-Length", "Transfer-Encoding", "Sec-WebSocket-Protocol"};
+    int i = 0;
+    while (i < H_OTHER && !ws6455__http_name_is(name, name_len, names[i]))
+        i++;
+    return i;
+}
+
+/* Each header line of the request, as it is read. A repeated header counts
+ * as its joined value would (RFC 7230 3.2.2): two Host, Sec-WebSocket-Key,
+ * Sec-WebSocket-Version or Content-Length lines are refused, Upgrade and
+ * Connection tokens may be on any of their lines. */
+static int on_request_field(void *arg, const char *name, size_t name_len, const char *v, size_t n)
+{
+    ws6455__hs_server *s = arg;
+    hs_rules *r = &s->rules;
+    switch (rule_header(name, name_len)) {
+    case H_HOST:
+        if (r->hosts++ == 0)
+            r->host_ok = (uint8_t)host_value_valid(v, n);
+        break;
+    case H_UPGRADE:
+        r->upgrade_ok |= (uint8_t)ws6455__http_list_line_has(v, n, "websocket", &r->upgrade_quoted);
+        break;
+    case H_CONNECTION:
+        r->connection_ok |=
+            (uint8_t)ws6455__http_list_line_has(v, n, "upgrade", &r->connection_quoted);
+        break;
+    case H_VERSION:
+        if (r->versions++ == 0)
+            r->version_ok = n == 2 && memcmp(v, "13", 2) == 0;
+        break;
+    case H_KEY:
+        /* Validating the key and computing the answer are one step. */
+        if (r->keys++ == 0)
+            r->key_ok = ws6455_accept_key(v, n, s->accept) == WS6455_OK;
+        break;
+    case H_LENGTH:
+        if (r->lengths++ == 0)
+            r->length_zero = (uint8_t)is_zero_length(v, n);
+        break;
+    case H_TRANSFER:
+        r->transfer_encoding = 1;
+        break;
+    case H_PROTOCOL:
+        return collect_protocols(s, v, n);
+    default:
+        break;
+    }
     return WS6455_OK;
 }
 
-/* Copies each non-empty element of a header's list into the store, as its
- * own NUL-terminated string. With `tokens_only`, an element that is not an
- * RFC 7230 token is malformed (subprotocol names must be tokens). */
-static int collect_list(hs_head *h, const char *name, int tokens_only, hs_span **out, size_t *count)
+#if !defined(WS6455_NO_REQUEST_HEADERS)
+/* Copies each non-empty element of a header's joined list into the store,
+ * as its own NUL-terminated string (the extension offers of the view). */
+static int collect_list(hs_head *h, const char *name, hs_span **out, size_t *count)
 {
     *out = NULL;
     *count = 0;
@@ -188,13 +265,8 @@ static int collect_list(hs_head *h, const char *name, int tokens_only, hs_span *
     hs_span list = f->joined;
     size_t pos = 0, n = 0;
     hs_span e;
-    while (ws6455__http_next_list_element(ws6455__head_str(h, list), list.len, &pos, &e)) {
-        if (e.len == 0)
-            continue;
-        if (tokens_only && !ws6455__http_is_token(ws6455__head_str(h, list) + e.off, e.len))
-            return WS6455_ERR_HS_MALFORMED;
-        n++;
-    }
+    while (ws6455__http_next_list_element(ws6455__head_str(h, list), list.len, &pos, &e))
+        n += e.len != 0;
     if (n == 0)
         return WS6455_OK;
     hs_span *spans = ws6455__alloc(&h->a, n * sizeof *spans);
@@ -220,28 +292,42 @@ static int collect_list(hs_head *h, const char *name, int tokens_only, hs_span *
     *count = n;
     return WS6455_OK;
 }
+#endif
 
-static int collect_offers(struct ws6455_request *r)
-{
-    int rc = collect_list(&r->head, "Sec-WebSocket-Protocol", 1, &r->protocols, &r->nprotocols);
-    if (rc < 0)
-        return rc;
-    return collect_list(&r->head, "Sec-WebSocket-Extensions", 0, &r->extensions, &r->nextensions);
-}
-
-/* Every rule that needs the whole head, in an order chosen so the most
+/* The verdict on a complete head, the rules in an order chosen so the most
  * useful answer wins: a wrong Sec-WebSocket-Version (say, an old draft
  * client with no key) is answered 426 naming the version we speak. */
 static int validate_request(ws6455__hs_server *s)
 {
-    const hs_head *h = &s->req.head;
-    int rc;
-    if ((rc = check_no_body(h)) < 0 || (rc = check_host(h)) < 0 ||
-        (rc = ws6455__head_check_upgrade(h)) < 0 || (rc = ws6455__head_check_connection(h)) < 0 ||
-        (rc = check_ws_version(h)) < 0 || (rc = check_key(h, s->accept)) < 0)
+    const hs_rules *r = &s->rules;
+    /* A GET upgrade carries no body; a body would be read as frames. Any
+     * Transfer-Encoding, or a Content-Length other than zero, is refused. */
+    if (r->transfer_encoding || (r->lengths && (r->lengths > 1 || !r->length_zero)))
+        return WS6455_ERR_HS_BODY;
+    /* Host (RFC 7230 5.4): exactly one, well-formed, and not empty. */
+    if (r->hosts != 1 || !r->host_ok)
+        return WS6455_ERR_HS_HOST;
+    /* RFC 6455 4.2.1 items 3 and 4: Upgrade lists "websocket", Connection
+     * lists "Upgrade" (so "keep-alive, Upgrade", Firefox's, is fine). */
+    if (!r->upgrade_ok)
+        return WS6455_ERR_HS_UPGRADE;
+    if (!r->connection_ok)
+        return WS6455_ERR_HS_CONNECTION;
+    /* Items 6 and 5: Sec-WebSocket-Version is 13; exactly one
+     * Sec-WebSocket-Key, base64 of 16 bytes. */
+    if (r->versions != 1 || !r->version_ok)
+        return WS6455_ERR_HS_WS_VERSION;
+    if (r->keys != 1 || !r->key_ok)
+        return WS6455_ERR_HS_KEY;
+    if (r->protocols_bad)
+        return WS6455_ERR_HS_MALFORMED;
+#if !defined(WS6455_NO_REQUEST_HEADERS)
+    struct ws6455_request *q = &s->req;
+    int rc = collect_list(&q->head, "Sec-WebSocket-Extensions", &q->extensions, &q->nextensions);
+    if (rc < 0)
         return rc;
-    rc = collect_offers(&s->req);
-    return rc < 0 ? rc : 1;
+#endif
+    return 1;
 }
 
 int ws6455__hs_server_feed(ws6455__hs_server *s, const uint8_t *p, size_t n, size_t *consumed)
@@ -295,13 +381,16 @@ static int load_parsed_header(hs_head *h, const ws6455_header *hd)
         v++;
     while (v_end > v && ws6455__is_ows(v_end[-1]))
         v_end--;
-    hs_span name, value;
-    int rc = ws6455__head_append_str(h, hd->name, hd->name_len, 0, &name);
+    int rc = WS6455_OK;
+#if !defined(WS6455_NO_REQUEST_HEADERS)
+    hs_span name, value; /* kept for the request view */
+    rc = ws6455__head_append_str(h, hd->name, hd->name_len, 0, &name);
     if (rc == WS6455_OK)
         rc = ws6455__head_append_str(h, v, (size_t)(v_end - v), 0, &value);
     if (rc == WS6455_OK)
         rc = ws6455__head_push_field(h, name, value);
-    return rc;
+#endif
+    return rc < 0 ? rc : h->on_field(h->field_arg, hd->name, hd->name_len, v, (size_t)(v_end - v));
 }
 
 /* The same checks, in the same order, as parse_request_line and the header
@@ -328,8 +417,10 @@ static int load_parsed_request(hs_head *h, const ws6455_http_request *r)
     for (size_t i = 0; i < r->header_count; i++)
         if ((rc = load_parsed_header(h, &r->headers[i])) < 0)
             return rc;
+#if !defined(WS6455_NO_REQUEST_HEADERS)
     if ((rc = ws6455__head_join_repeated(h)) < 0)
         return rc;
+#endif
     h->complete = 1;
     return WS6455_OK;
 }
@@ -350,7 +441,7 @@ int ws6455__hs_server_set_parsed(ws6455__hs_server *s, const ws6455_http_request
 {
     if (!s || !r || !parsed_args_ok(r))
         return WS6455_ERR_INVALID_ARGUMENT;
-    if (s->result != 0 || s->req.head.len != 0)
+    if (s->result != 0 || s->req.head.read != 0)
         return WS6455_ERR_INVALID_STATE;
     int rc = load_parsed_request(&s->req.head, r);
     if (rc == WS6455_OK)
@@ -364,18 +455,31 @@ const ws6455_request *ws6455__hs_server_request(const ws6455__hs_server *s)
     return s && s->result == 1 ? &s->req : NULL;
 }
 
+/* The i-th offered subprotocol (i < nprotocols). */
+static const char *offered_at(const struct ws6455_request *r, size_t i)
+{
+    const char *p = (const char *)r->offered.data + r->offered.off;
+    while (i--)
+        p += strlen(p) + 1;
+    return p;
+}
+
+static int was_offered(const struct ws6455_request *r, const char *protocol)
+{
+    for (size_t i = 0; i < r->nprotocols; i++)
+        if (strcmp(protocol, offered_at(r, i)) == 0)
+            return 1;
+    return 0;
+}
+
 const char *ws6455__hs_choose_protocol(const ws6455_request *r, const char *const *supported,
                                        size_t supported_count)
 {
     if (!r || !supported)
         return NULL;
-    for (size_t i = 0; i < supported_count; i++) {
-        if (!supported[i])
-            continue;
-        for (size_t j = 0; j < r->nprotocols; j++)
-            if (strcmp(supported[i], ws6455__head_str(&r->head, r->protocols[j])) == 0)
-                return supported[i];
-    }
+    for (size_t i = 0; i < supported_count; i++)
+        if (supported[i] && was_offered(r, supported[i]))
+            return supported[i];
     return NULL;
 }
 
@@ -393,6 +497,7 @@ const char *ws6455_request_target(const ws6455_request *r, size_t *len)
     return r ? ws6455__head_span(&r->head, r->head.target, len) : NULL;
 }
 
+#if !defined(WS6455_NO_REQUEST_HEADERS)
 const char *ws6455_request_header(const ws6455_request *r, const char *name, size_t *len)
 {
     return r && name ? ws6455__head_value(&r->head, name, len) : NULL;
@@ -408,16 +513,6 @@ int ws6455_request_header_at(const ws6455_request *r, size_t i, ws6455_header *o
     return r ? ws6455__head_field_at(&r->head, i, out) : WS6455_ERR_INVALID_ARGUMENT;
 }
 
-size_t ws6455_request_protocol_count(const ws6455_request *r)
-{
-    return r ? r->nprotocols : 0;
-}
-
-const char *ws6455_request_protocol(const ws6455_request *r, size_t i, size_t *len)
-{
-    return r && i < r->nprotocols ? ws6455__head_span(&r->head, r->protocols[i], len) : NULL;
-}
-
 size_t ws6455_request_extension_count(const ws6455_request *r)
 {
     return r ? r->nextensions : 0;
@@ -426,6 +521,22 @@ size_t ws6455_request_extension_count(const ws6455_request *r)
 const char *ws6455_request_extension(const ws6455_request *r, size_t i, size_t *len)
 {
     return r && i < r->nextensions ? ws6455__head_span(&r->head, r->extensions[i], len) : NULL;
+}
+#endif
+
+size_t ws6455_request_protocol_count(const ws6455_request *r)
+{
+    return r ? r->nprotocols : 0;
+}
+
+const char *ws6455_request_protocol(const ws6455_request *r, size_t i, size_t *len)
+{
+    if (!r || i >= r->nprotocols)
+        return NULL;
+    const char *p = offered_at(r, i);
+    if (len)
+        *len = strlen(p);
+    return p;
 }
 
 /* ------------------------------------------------------------------ *
@@ -555,14 +666,6 @@ static void append_accepted_extensions(hs_writer *w, const char *extensions)
 {
     if (extensions)
         ws6455__write_header(w, "Sec-WebSocket-Extensions", extensions);
-}
-
-static int was_offered(const struct ws6455_request *r, const char *protocol)
-{
-    for (size_t i = 0; i < r->nprotocols; i++)
-        if (strcmp(protocol, ws6455__head_str(&r->head, r->protocols[i])) == 0)
-            return 1;
-    return 0;
 }
 
 static int append_switching_protocols(const ws6455__hs_server *s,

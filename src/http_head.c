@@ -14,6 +14,15 @@
 
 #include <string.h>
 
+/* Whether a head keeps its header lines: always, unless no head in this
+ * build does (a server without the request view, and no client), when
+ * the field store is left out altogether. */
+#if defined(WS6455_NO_REQUEST_HEADERS) && defined(WS6455_NO_CLIENT)
+#define KEEPS_FIELDS(h) ((void)(h), 0)
+#else
+#define KEEPS_FIELDS(h) ((h)->keep_fields)
+#endif
+
 enum {
     DEFAULT_MAX_SIZE = 8192,
     DEFAULT_MAX_HEADERS = 64,
@@ -71,12 +80,12 @@ int ws6455__http_is_field_value(const char *s, size_t n)
  * split. Advances *pos past the element and its comma. Returns 0 when the
  * list is exhausted. Empty elements are returned too (callers skip them,
  * as RFC 7230 tells recipients to). */
-int ws6455__http_next_list_element(const char *v, size_t n, size_t *pos, hs_span *elem)
+static int scan_list_element(const char *v, size_t n, size_t *pos, hs_span *elem, int *quoted_in_out)
 {
     size_t i = *pos;
     if (i > n)
         return 0;
-    int quoted = 0;
+    int quoted = *quoted_in_out;
     size_t start = i;
     while (i < n && (quoted || v[i] != ',')) {
         if (quoted && v[i] == '\\' && i + 1 < n)
@@ -86,7 +95,8 @@ int ws6455__http_next_list_element(const char *v, size_t n, size_t *pos, hs_span
         i++;
     }
     size_t end = i;
-    *pos = i + 1; /* past the comma, or past n at the end */
+    *quoted_in_out = quoted; /* 0 at a comma; at the end, the line's final state */
+    *pos = i + 1;            /* past the comma, or past n at the end */
     while (start < end && ws6455__is_ows(v[start]))
         start++;
     while (end > start && ws6455__is_ows(v[end - 1]))
@@ -96,16 +106,27 @@ int ws6455__http_next_list_element(const char *v, size_t n, size_t *pos, hs_span
     return 1;
 }
 
-/* True when the list v[0..n) has an element equal to `token`, compared
- * case-insensitively (Upgrade and Connection tokens are case-insensitive). */
-static int list_contains_ci(const char *v, size_t n, const char *token)
+int ws6455__http_next_list_element(const char *v, size_t n, size_t *pos, hs_span *elem)
+{
+    int quoted = 0;
+    return scan_list_element(v, n, pos, elem, &quoted);
+}
+
+int ws6455__http_name_is(const char *name, size_t n, const char *literal)
+{
+    return ci_equal(name, n, literal, strlen(literal));
+}
+
+int ws6455__http_list_line_has(const char *v, size_t n, const char *token, int *quoted)
 {
     size_t pos = 0;
     hs_span e;
-    while (ws6455__http_next_list_element(v, n, &pos, &e))
-        if (ci_equal(v + e.off, e.len, token, strlen(token)))
-            return 1;
-    return 0;
+    int found = 0, continued = *quoted;
+    while (scan_list_element(v, n, &pos, &e, quoted)) {
+        found |= !continued && ws6455__http_name_is(v + e.off, e.len, token);
+        continued = 0;
+    }
+    return found;
 }
 
 /* ------------------------------------------------------------------ *
@@ -121,6 +142,7 @@ void ws6455__head_init(hs_head *h, const ws6455_allocator *a, const ws6455__hs_l
     h->lim.max_headers = (lim && lim->max_headers) ? lim->max_headers : DEFAULT_MAX_HEADERS;
     h->lim.max_line = (lim && lim->max_line) ? lim->max_line : DEFAULT_MAX_LINE;
     h->kind = kind;
+    h->keep_fields = 1;
 }
 
 void ws6455__head_free(hs_head *h)
@@ -421,12 +443,15 @@ static int parse_header_line(hs_head *h, size_t start, size_t end)
         v_end--;
     hs_span name = {start, (size_t)(colon - line)};
     hs_span value = {(size_t)(v - h->store), (size_t)(v_end - v)};
-    int rc = ws6455__head_push_field(h, name, value);
-    if (rc < 0)
-        return rc;
+    h->lines++;
+    if (KEEPS_FIELDS(h)) {
+        int rc = ws6455__head_push_field(h, name, value);
+        if (rc < 0)
+            return rc;
+    }
     *colon = '\0';
     *v_end = '\0'; /* at most the CR of this line */
-    return WS6455_OK;
+    return h->on_field ? h->on_field(h->field_arg, line, name.len, v, value.len) : WS6455_OK;
 }
 
 /* A line is complete (its CRLF is the last thing in the store). Returns 1
@@ -450,7 +475,10 @@ static int head_end_of_line(hs_head *h)
 #endif
         return parse_request_line(h, start, end);
     }
-    return parse_header_line(h, start, end);
+    int rc = parse_header_line(h, start, end);
+    if (!KEEPS_FIELDS(h)) /* seen by on_field: its room is the next line's */
+        h->len = h->line_start = start;
+    return rc;
 }
 
 /* Takes one byte. Line endings must be CRLF: a bare CR or a bare LF is an
@@ -467,14 +495,15 @@ static int head_take_byte(hs_head *h, unsigned char c)
         size_t line_len = h->len - h->line_start + 1;
         if (line_len > h->lim.max_line)
             return WS6455_ERR_HS_TOO_LARGE;
-        if (line_len == 1 && h->have_start_line && h->nfields >= h->lim.max_headers)
+        if (line_len == 1 && h->have_start_line && h->lines >= h->lim.max_headers)
             return WS6455_ERR_HS_TOO_LARGE;
     }
-    if (h->len >= h->lim.max_size)
+    if (h->read >= h->lim.max_size)
         return WS6455_ERR_HS_TOO_LARGE;
     int rc = ws6455__head_reserve(h, 1, h->lim.max_size);
     if (rc < 0)
         return rc;
+    h->read++;
     h->store[h->len++] = (char)c;
     h->saw_cr = c == '\r';
     return c == '\n' ? head_end_of_line(h) : 0;
@@ -492,8 +521,7 @@ int ws6455__head_feed(hs_head *h, const uint8_t *p, size_t n, size_t *consumed)
         *consumed = i + 1;
         if (rc < 0)
             return rc;
-        rc = ws6455__head_join_repeated(h);
-        if (rc < 0)
+        if (KEEPS_FIELDS(h) && (rc = ws6455__head_join_repeated(h)) < 0)
             return rc;
         h->complete = 1;
         return 1;
@@ -507,7 +535,9 @@ int ws6455__head_check_upgrade(const hs_head *h)
 {
     size_t len;
     const char *v = ws6455__head_value(h, "Upgrade", &len);
-    return v && list_contains_ci(v, len, "websocket") ? WS6455_OK : WS6455_ERR_HS_UPGRADE;
+    int quoted = 0;
+    return v && ws6455__http_list_line_has(v, len, "websocket", &quoted) ? WS6455_OK
+                                                                          : WS6455_ERR_HS_UPGRADE;
 }
 
 /* RFC 6455 4.2.1 item 4: Connection lists "Upgrade" (case-insensitive), so
@@ -516,7 +546,9 @@ int ws6455__head_check_connection(const hs_head *h)
 {
     size_t len;
     const char *v = ws6455__head_value(h, "Connection", &len);
-    return v && list_contains_ci(v, len, "upgrade") ? WS6455_OK : WS6455_ERR_HS_CONNECTION;
+    int quoted = 0;
+    return v && ws6455__http_list_line_has(v, len, "upgrade", &quoted) ? WS6455_OK
+                                                                        : WS6455_ERR_HS_CONNECTION;
 }
 
 const char *ws6455__head_span(const hs_head *h, hs_span s, size_t *len)

@@ -27,15 +27,29 @@ typedef struct hs_field {
 
 enum hs_kind { HS_KIND_REQUEST, HS_KIND_RESPONSE };
 
+/* Called for each header line as it is read (and for each header of a
+ * request handed over parsed): the OWS-trimmed value, neither string
+ * NUL-terminated. A negative return fails the head with that error. */
+typedef int (*hs_field_fn)(void *arg, const char *name, size_t name_len, const char *value,
+                           size_t value_len);
+
 typedef struct hs_head {
     ws6455_allocator a; /* resolved */
     ws6455__hs_limits lim;
     int kind;
+    /* Whether header lines are kept (fields, joined values) once read.
+     * Without, the store holds the start line and the line being read,
+     * and each header is seen only by on_field. */
+    int keep_fields;
+    hs_field_fn on_field; /* or NULL */
+    void *field_arg;
     char *store;
     size_t len, cap;
     hs_field *fields;
     size_t nfields, fields_cap;
     /* reader state */
+    size_t read;         /* bytes of the head taken (the max_size limit) */
+    size_t lines;        /* header lines read (the max_headers limit) */
     size_t line_start;   /* offset of the current line in the store */
     int saw_cr;          /* the previous byte was CR */
     int have_start_line; /* request line or status line done */
@@ -57,6 +71,16 @@ int ws6455__http_is_field_value(const char *s, size_t n);
  * list is exhausted. Empty elements are returned too (callers skip them,
  * as RFC 7230 tells recipients to). */
 int ws6455__http_next_list_element(const char *v, size_t n, size_t *pos, hs_span *elem);
+/* True when the list v[0..n) has an element equal to `token`, compared
+ * case-insensitively (Upgrade and Connection tokens are). For one line of a
+ * header that may be repeated: *quoted says whether the lines before it,
+ * joined with ", " (RFC 7230 3.2.2), ended inside a quoted-string, and is
+ * updated for the next line. The answer over all lines is then the answer
+ * on their joined value: an element that continues a quoted-string from an
+ * earlier line holds a quote and never equals a token. */
+int ws6455__http_list_line_has(const char *v, size_t n, const char *token, int *quoted);
+/* Names are compared case-insensitively (RFC 7230 3.2). */
+int ws6455__http_name_is(const char *name, size_t n, const char *literal);
 /* "HTTP/" DIGIT "." DIGIT into *major, *minor; WS6455_ERR_HS_MALFORMED. */
 int ws6455__http_parse_version(const char *s, size_t n, int *major, int *minor);
 /* HTTP/1.1 or later (RFC 6455 4.1 and 4.2.1 item 1); WS6455_ERR_HS_VERSION. */
