@@ -1,7 +1,9 @@
 /* The server's opening handshake, two ways:
  *  1. the internal parser, ws6455__hs_server_feed, with fuzz-chosen limits
  *     and pieces, a counting allocator that may fail; then the request
- *     views, protocol choice and the response builders;
+ *     views, protocol choice and the response builders; and a twin that
+ *     keeps no header lines (how WS6455_NO_REQUEST_HEADERS builds read),
+ *     which must give the same verdict, offers and response bytes;
  *  2. a server-role connection with the default configuration, fed the
  *     same bytes in the same pieces, output drained after every feed.
  * Input: byte 0 = bits0-1 limits (default / small / tiny / 1-header),
@@ -57,6 +59,46 @@ static int feed_server(void *s, const uint8_t *p, size_t n, size_t *used)
     return ws6455__hs_server_feed(s, p, n, used);
 }
 
+/* The 101 (or the error response) for a fed server, into *out. */
+static int answer(ws6455__hs_server *s, int rc, ws6455__buf *out, const ws6455_allocator *a)
+{
+    if (rc != 1)
+        return ws6455__hs_error_response(rc, out, a);
+    const ws6455_request *r = ws6455__hs_server_request(s);
+    ws6455_handshake_reply rep = {101, ws6455__hs_choose_protocol(r, supported, 3), NULL, 0, NULL,
+                                  NULL};
+    return ws6455__hs_server_respond(s, &rep, out, a);
+}
+
+/* The same pieces through a server that keeps no header lines: unless the
+ * first one ran out of memory, the same result and the same bytes out. */
+static void run_twin(const uint8_t *p, size_t n, const uint8_t *lens, size_t nl, unsigned b0,
+                     int rc, ws6455__hs_server *first, const ws6455_allocator *first_a)
+{
+    if (rc == 0 || rc == WS6455_ERR_NOMEM)
+        return;
+    fz_mem mem;
+    ws6455_allocator a;
+    fz_mem_start(&mem, &a, 0);
+    const ws6455__hs_limits *lim = fz_hs_limits(b0);
+    ws6455__hs_server *twin = ws6455__hs_server_new(&a, lim);
+    FZ_CHECK(twin != NULL);
+    ws6455__hs_server_keep_headers(twin, 0);
+    FZ_CHECK(fz_hs_feed_pieces(feed_server, twin, lim, p, n, lens, nl) == rc);
+    ws6455__buf want, got;
+    memset(&want, 0, sizeof want);
+    memset(&got, 0, sizeof got);
+    if (answer(first, rc, &want, first_a) == WS6455_OK) {
+        FZ_CHECK(answer(twin, rc, &got, &a) == WS6455_OK);
+        FZ_CHECK(got.len == want.len &&
+                 memcmp(got.data + got.off, want.data + want.off, got.len) == 0);
+    }
+    ws6455__buf_free(&want, first_a);
+    ws6455__buf_free(&got, &a);
+    ws6455__hs_server_free(twin);
+    FZ_CHECK(mem.live == 0 && mem.live_blocks == 0);
+}
+
 static void run_internal(const uint8_t *p, size_t n, const uint8_t *lens, size_t nl,
                          unsigned b0, unsigned b1)
 {
@@ -70,6 +112,7 @@ static void run_internal(const uint8_t *p, size_t n, const uint8_t *lens, size_t
         return;
     }
     int rc = fz_hs_feed_pieces(feed_server, s, lim, p, n, lens, nl);
+    run_twin(p, n, lens, nl, b0, rc, s, &a);
     ws6455__buf out;
     memset(&out, 0, sizeof out);
     if (rc == 1) {

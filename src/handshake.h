@@ -24,6 +24,13 @@ typedef struct ws6455__hs_server ws6455__hs_server; /* defined in hs_server.c */
 ws6455__hs_server *ws6455__hs_server_new(const ws6455_allocator *a, const ws6455__hs_limits *lim);
 void ws6455__hs_server_free(ws6455__hs_server *s);
 
+/* Whether the head's header lines are kept for the request view: by
+ * default yes, never with WS6455_NO_REQUEST_HEADERS. With 0 the server
+ * reads as that build does (the view then has no headers or extension
+ * offers), which lets tests and fuzzing compare both ways in one build.
+ * Only before the first byte is fed. */
+void ws6455__hs_server_keep_headers(ws6455__hs_server *s, int keep);
+
 /* Feeds request bytes, in any split. Returns
  *   0  more needed (*consumed = n);
  *   1  a complete request that passed every rule of section 4.2.1;

@@ -72,6 +72,15 @@ ws6455__hs_server *ws6455__hs_server_new(const ws6455_allocator *a, const ws6455
     return s;
 }
 
+void ws6455__hs_server_keep_headers(ws6455__hs_server *s, int keep)
+{
+#if defined(WS6455_NO_REQUEST_HEADERS)
+    (void)s, (void)keep;
+#else
+    s->req.head.keep_fields = keep != 0;
+#endif
+}
+
 void ws6455__hs_server_free(ws6455__hs_server *s)
 {
     if (!s)
@@ -382,14 +391,14 @@ static int load_parsed_header(hs_head *h, const ws6455_header *hd)
     while (v_end > v && ws6455__is_ows(v_end[-1]))
         v_end--;
     int rc = WS6455_OK;
-#if !defined(WS6455_NO_REQUEST_HEADERS)
-    hs_span name, value; /* kept for the request view */
-    rc = ws6455__head_append_str(h, hd->name, hd->name_len, 0, &name);
-    if (rc == WS6455_OK)
-        rc = ws6455__head_append_str(h, v, (size_t)(v_end - v), 0, &value);
-    if (rc == WS6455_OK)
-        rc = ws6455__head_push_field(h, name, value);
-#endif
+    if (WS6455__HEAD_KEEPS(h)) { /* for the request view */
+        hs_span name, value;
+        rc = ws6455__head_append_str(h, hd->name, hd->name_len, 0, &name);
+        if (rc == WS6455_OK)
+            rc = ws6455__head_append_str(h, v, (size_t)(v_end - v), 0, &value);
+        if (rc == WS6455_OK)
+            rc = ws6455__head_push_field(h, name, value);
+    }
     return rc < 0 ? rc : h->on_field(h->field_arg, hd->name, hd->name_len, v, (size_t)(v_end - v));
 }
 
@@ -417,10 +426,8 @@ static int load_parsed_request(hs_head *h, const ws6455_http_request *r)
     for (size_t i = 0; i < r->header_count; i++)
         if ((rc = load_parsed_header(h, &r->headers[i])) < 0)
             return rc;
-#if !defined(WS6455_NO_REQUEST_HEADERS)
-    if ((rc = ws6455__head_join_repeated(h)) < 0)
+    if (WS6455__HEAD_KEEPS(h) && (rc = ws6455__head_join_repeated(h)) < 0)
         return rc;
-#endif
     h->complete = 1;
     return WS6455_OK;
 }

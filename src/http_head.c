@@ -14,15 +14,6 @@
 
 #include <string.h>
 
-/* Whether a head keeps its header lines: always, unless no head in this
- * build does (a server without the request view, and no client), when
- * the field store is left out altogether. */
-#if defined(WS6455_NO_REQUEST_HEADERS) && defined(WS6455_NO_CLIENT)
-#define KEEPS_FIELDS(h) ((void)(h), 0)
-#else
-#define KEEPS_FIELDS(h) ((h)->keep_fields)
-#endif
-
 enum {
     DEFAULT_MAX_SIZE = 8192,
     DEFAULT_MAX_HEADERS = 64,
@@ -444,7 +435,7 @@ static int parse_header_line(hs_head *h, size_t start, size_t end)
     hs_span name = {start, (size_t)(colon - line)};
     hs_span value = {(size_t)(v - h->store), (size_t)(v_end - v)};
     h->lines++;
-    if (KEEPS_FIELDS(h)) {
+    if (WS6455__HEAD_KEEPS(h)) {
         int rc = ws6455__head_push_field(h, name, value);
         if (rc < 0)
             return rc;
@@ -476,7 +467,7 @@ static int head_end_of_line(hs_head *h)
         return parse_request_line(h, start, end);
     }
     int rc = parse_header_line(h, start, end);
-    if (!KEEPS_FIELDS(h)) /* seen by on_field: its room is the next line's */
+    if (!WS6455__HEAD_KEEPS(h)) /* seen by on_field: its room is the next line's */
         h->len = h->line_start = start;
     return rc;
 }
@@ -521,7 +512,7 @@ int ws6455__head_feed(hs_head *h, const uint8_t *p, size_t n, size_t *consumed)
         *consumed = i + 1;
         if (rc < 0)
             return rc;
-        if (KEEPS_FIELDS(h) && (rc = ws6455__head_join_repeated(h)) < 0)
+        if (WS6455__HEAD_KEEPS(h) && (rc = ws6455__head_join_repeated(h)) < 0)
             return rc;
         h->complete = 1;
         return 1;

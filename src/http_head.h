@@ -59,6 +59,15 @@ typedef struct hs_head {
     int status;             /* responses */
 } hs_head;
 
+/* Whether head h keeps its header lines: a constant 0 when no head of this
+ * build does (a server without the request view, and no client), so that
+ * the field store is left out altogether. */
+#if defined(WS6455_NO_REQUEST_HEADERS) && defined(WS6455_NO_CLIENT)
+#define WS6455__HEAD_KEEPS(h) ((void)(h), 0)
+#else
+#define WS6455__HEAD_KEEPS(h) ((h)->keep_fields)
+#endif
+
 /* ---- RFC 7230 syntax */
 
 /* A token (RFC 7230 3.2.6): one or more tchars. */

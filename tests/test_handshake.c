@@ -202,6 +202,11 @@ static outcome feed_pieces(int role, const char *data, size_t len, const size_t 
                            size_t ncuts)
 {
     peer p = peer_new(role, NULL, NULL);
+    /* A server twin that keeps no header lines (as WS6455_NO_REQUEST_HEADERS
+     * builds read) must answer every piece the same way. */
+    ws6455__hs_server *twin = role == SERVER ? ws6455__hs_server_new(NULL, NULL) : NULL;
+    if (twin)
+        ws6455__hs_server_keep_headers(twin, 0);
     outcome o = {0, 0, 0};
     size_t start = 0;
     for (size_t i = 0; i <= ncuts && o.rc == 0; i++) {
@@ -209,6 +214,11 @@ static outcome feed_pieces(int role, const char *data, size_t len, const size_t 
         uint8_t *g = tu_guard_copy(data + start, end - start);
         size_t used = 12345;
         o.rc = peer_feed(&p, g, end - start, &used);
+        if (twin) {
+            size_t twin_used = 54321;
+            assert_int_equal(ws6455__hs_server_feed(twin, g, end - start, &twin_used), o.rc);
+            assert_int_equal(twin_used, used);
+        }
         tu_guard_free(g, end - start);
         if (o.rc == 0)
             assert_int_equal(used, end - start);
@@ -221,6 +231,16 @@ static outcome feed_pieces(int role, const char *data, size_t len, const size_t 
 #endif
     if (role == CLIENT && ws6455__hs_client_response(p.c))
         o.header_count = ws6455_response_header_count(ws6455__hs_client_response(p.c));
+    if (o.rc == 1 && twin) {
+        const ws6455_request *r = ws6455__hs_server_request(p.s);
+        const ws6455_request *t = ws6455__hs_server_request(twin);
+        assert_int_equal(ws6455_request_protocol_count(t), ws6455_request_protocol_count(r));
+        for (size_t i = 0; i < ws6455_request_protocol_count(r); i++)
+            assert_string_equal(ws6455_request_protocol(t, i, NULL),
+                                ws6455_request_protocol(r, i, NULL));
+        assert_string_equal(ws6455_request_target(t, NULL), ws6455_request_target(r, NULL));
+    }
+    ws6455__hs_server_free(twin);
     peer_free(&p);
     return o;
 }
