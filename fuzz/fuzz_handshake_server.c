@@ -35,6 +35,12 @@ static void check_request(const ws6455_request *r)
         }
     }
     FZ_CHECK(ws6455_request_header(r, "sec-websocket-key", &len) != NULL && len == 24);
+    /* ws6455_request_origin, kept apart for every build, is the view's. */
+    size_t olen = 0;
+    const char *o = ws6455_request_origin(r, &olen);
+    const char *vo = ws6455_request_header(r, "Origin", &len);
+    FZ_CHECK((o == NULL) == (vo == NULL));
+    FZ_CHECK(!o || (olen == len && strlen(o) == olen && memcmp(o, vo, len) == 0));
     size_t np = ws6455_request_protocol_count(r);
     for (size_t i = 0; i < np; i++) {
         const char *p = ws6455_request_protocol(r, i, &len);
@@ -88,6 +94,12 @@ static void run_twin(const uint8_t *p, size_t n, const uint8_t *lens, size_t nl,
     ws6455__buf want, got;
     memset(&want, 0, sizeof want);
     memset(&got, 0, sizeof got);
+    if (rc == 1) {
+        size_t l1 = 0, l2 = 0;
+        const char *o1 = ws6455_request_origin(ws6455__hs_server_request(first), &l1);
+        const char *o2 = ws6455_request_origin(ws6455__hs_server_request(twin), &l2);
+        FZ_CHECK((o1 == NULL) == (o2 == NULL) && l1 == l2 && (!o1 || memcmp(o1, o2, l1) == 0));
+    }
     if (answer(first, rc, &want, first_a) == WS6455_OK) {
         FZ_CHECK(answer(twin, rc, &got, &a) == WS6455_OK);
         FZ_CHECK(got.len == want.len &&

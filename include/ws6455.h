@@ -39,14 +39,15 @@
  *    unchanged.
  *  - WS6455_NO_REQUEST_HEADERS: a server keeps no header lines of the
  *    request. Every rule is checked as each line streams past, with the same
- *    answers, so reading a request holds its request line and one header
- *    line instead of the whole head (up to max_handshake_size). The request
- *    view keeps its method, target and offered subprotocols; the functions
- *    marked "request headers" below are left out (a program calling one
- *    fails to link), so on_request cannot check Origin, cookies or
- *    credentials: use it where no browser can be made to connect (or where
- *    the application authenticates inside the connection). Cannot be
- *    combined with WS6455_WITH_ZLIB, which needs the extension offers.
+ *    answers, so reading a request holds its request line, one header line,
+ *    the Origin and the offered subprotocols instead of the whole head (up
+ *    to max_handshake_size). The request
+ *    view keeps its method, target, Origin (ws6455_request_origin) and
+ *    offered subprotocols; the functions marked "request headers" below
+ *    are left out (a program calling one fails to link), so on_request
+ *    cannot read cookies or credentials: authenticate inside the
+ *    connection. Cannot be combined with WS6455_WITH_ZLIB, which needs the
+ *    extension offers.
  *
  * ABI policy (see docs/abi.md): while the version is 0.x, every MINOR may
  * change the API and ABI and gets its own SONAME, libws6455.so.0.MINOR
@@ -473,6 +474,15 @@ WS6455_API const char *ws6455_request_target(const ws6455_request *r, size_t *le
  */
 WS6455_API const char *ws6455_request_header(const ws6455_request *r, const char *name,
                                              size_t *len);
+/**
+ * The Origin header (RFC 6454), as ws6455_request_header(r, "Origin") gives
+ * it (repeated lines joined with ", "), or NULL when the request has none.
+ * In every build, WS6455_NO_REQUEST_HEADERS included: a server that
+ * browsers can reach compares it with its own origin to refuse cross-site
+ * WebSocket hijacking (a page elsewhere opening a connection that carries
+ * the user's cookies). Non-browser clients usually send none.
+ */
+WS6455_API const char *ws6455_request_origin(const ws6455_request *r, size_t *len);
 /** Number of header lines in the request (repeated headers counted apart).
  *  Request headers: not in a WS6455_NO_REQUEST_HEADERS build. */
 WS6455_API size_t ws6455_request_header_count(const ws6455_request *r);

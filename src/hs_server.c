@@ -28,6 +28,11 @@ struct ws6455_request {
     hs_head head;
     ws6455__buf offered; /* offered subprotocols, in order, each NUL-terminated */
     size_t nprotocols;
+    /* Where ws6455_request_protocol last stopped (index, offset): asking
+     * for them in order walks the list once. */
+    size_t cursor_i, cursor_off;
+    ws6455__buf origin; /* Origin lines joined with ", ", NUL-terminated once valid */
+    size_t origins;     /* how many Origin lines */
 #if !defined(WS6455_NO_REQUEST_HEADERS)
     hs_span *extensions; /* offered extensions with their parameters */
     size_t nextensions;
@@ -87,6 +92,7 @@ void ws6455__hs_server_free(ws6455__hs_server *s)
         return;
     ws6455_allocator a = s->req.head.a;
     ws6455__buf_free(&s->req.offered, &a);
+    ws6455__buf_free(&s->req.origin, &a);
 #if !defined(WS6455_NO_REQUEST_HEADERS)
     ws6455__free(&a, s->req.extensions);
 #endif
@@ -204,13 +210,25 @@ static int is_zero_length(const char *v, size_t n)
 }
 
 /* The headers the rules look at. */
-enum { H_HOST, H_UPGRADE, H_CONNECTION, H_VERSION, H_KEY, H_LENGTH, H_TRANSFER, H_PROTOCOL, H_OTHER };
+enum {
+    H_HOST,
+    H_UPGRADE,
+    H_CONNECTION,
+    H_VERSION,
+    H_KEY,
+    H_LENGTH,
+    H_TRANSFER,
+    H_PROTOCOL,
+    H_ORIGIN,
+    H_OTHER
+};
 
 static int rule_header(const char *name, size_t name_len)
 {
     static const char *const names[H_OTHER] = {
         "Host",           "Upgrade",           "Connection",            "Sec-WebSocket-Version",
-        "Sec-WebSocket-Key", "Content-Length", "Transfer-Encoding", "Sec-WebSocket-Protocol"};
+        "Sec-WebSocket-Key", "Content-Length", "Transfer-Encoding", "Sec-WebSocket-Protocol",
+        "Origin"};
     int i = 0;
     while (i < H_OTHER && !ws6455__http_name_is(name, name_len, names[i]))
         i++;
@@ -255,6 +273,13 @@ static int on_request_field(void *arg, const char *name, size_t name_len, const 
         break;
     case H_PROTOCOL:
         return collect_protocols(s, v, n);
+    case H_ORIGIN:
+        /* Kept in every build: the one header a server must be able to
+         * check (cross-site WebSocket hijacking), joined like the view's. */
+        if ((s->req.origins++ && ws6455__buf_append(&s->req.origin, &s->req.head.a, ", ", 2) < 0) ||
+            ws6455__buf_append(&s->req.origin, &s->req.head.a, v, n) < 0)
+            return WS6455_ERR_NOMEM;
+        break;
     default:
         break;
     }
@@ -330,6 +355,8 @@ static int validate_request(ws6455__hs_server *s)
         return WS6455_ERR_HS_KEY;
     if (r->protocols_bad)
         return WS6455_ERR_HS_MALFORMED;
+    if (s->req.origins && ws6455__buf_append(&s->req.origin, &s->req.head.a, "", 1) < 0)
+        return WS6455_ERR_NOMEM;
 #if !defined(WS6455_NO_REQUEST_HEADERS)
     struct ws6455_request *q = &s->req;
     int rc = collect_list(&q->head, "Sec-WebSocket-Extensions", &q->extensions, &q->nextensions);
@@ -385,7 +412,7 @@ static int load_parsed_header(hs_head *h, const ws6455_header *hd)
     if (!ws6455__http_is_token(hd->name, hd->name_len) ||
         !ws6455__http_is_field_value(hd->value, hd->value_len))
         return WS6455_ERR_HS_MALFORMED;
-    const char *v = hd->value, *v_end = hd->value + hd->value_len;
+    const char *v = hd->value ? hd->value : "", *v_end = v + hd->value_len;
     while (v < v_end && ws6455__is_ows(*v))
         v++;
     while (v_end > v && ws6455__is_ows(v_end[-1]))
@@ -463,18 +490,12 @@ const ws6455_request *ws6455__hs_server_request(const ws6455__hs_server *s)
 }
 
 /* The i-th offered subprotocol (i < nprotocols). */
-static const char *offered_at(const struct ws6455_request *r, size_t i)
-{
-    const char *p = (const char *)r->offered.data + r->offered.off;
-    while (i--)
-        p += strlen(p) + 1;
-    return p;
-}
-
+/* One pass over the offered list (a hostile request may offer thousands). */
 static int was_offered(const struct ws6455_request *r, const char *protocol)
 {
-    for (size_t i = 0; i < r->nprotocols; i++)
-        if (strcmp(protocol, offered_at(r, i)) == 0)
+    const char *p = (const char *)r->offered.data + r->offered.off;
+    for (size_t i = 0; i < r->nprotocols; i++, p += strlen(p) + 1)
+        if (strcmp(protocol, p) == 0)
             return 1;
     return 0;
 }
@@ -531,6 +552,15 @@ const char *ws6455_request_extension(const ws6455_request *r, size_t i, size_t *
 }
 #endif
 
+const char *ws6455_request_origin(const ws6455_request *r, size_t *len)
+{
+    if (!r || !r->origins)
+        return NULL;
+    if (len)
+        *len = r->origin.len - 1;
+    return (const char *)r->origin.data + r->origin.off;
+}
+
 size_t ws6455_request_protocol_count(const ws6455_request *r)
 {
     return r ? r->nprotocols : 0;
@@ -540,7 +570,14 @@ const char *ws6455_request_protocol(const ws6455_request *r, size_t i, size_t *l
 {
     if (!r || i >= r->nprotocols)
         return NULL;
-    const char *p = offered_at(r, i);
+    /* The view is read-only to the caller; the cursor is ours. */
+    struct ws6455_request *w = (struct ws6455_request *)(uintptr_t)r;
+    if (i < w->cursor_i)
+        w->cursor_i = w->cursor_off = 0;
+    const char *list = (const char *)r->offered.data + r->offered.off;
+    for (; w->cursor_i < i; w->cursor_i++)
+        w->cursor_off += strlen(list + w->cursor_off) + 1;
+    const char *p = list + w->cursor_off;
     if (len)
         *len = strlen(p);
     return p;

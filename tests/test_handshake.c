@@ -239,6 +239,22 @@ static outcome feed_pieces(int role, const char *data, size_t len, const size_t 
             assert_string_equal(ws6455_request_protocol(t, i, NULL),
                                 ws6455_request_protocol(r, i, NULL));
         assert_string_equal(ws6455_request_target(t, NULL), ws6455_request_target(r, NULL));
+        size_t rl = 1, tl = 2;
+        const char *ro = ws6455_request_origin(r, &rl), *to = ws6455_request_origin(t, &tl);
+        assert_int_equal(ro == NULL, to == NULL);
+        if (ro) {
+            assert_int_equal(tl, rl);
+            assert_memory_equal(to, ro, rl);
+        }
+#if VIEW_HEADERS
+        /* And it is what the view's header lookup gives. */
+        const char *vo = ws6455_request_header(r, "Origin", &tl);
+        assert_int_equal(vo == NULL, ro == NULL);
+        if (ro) {
+            assert_int_equal(tl, rl);
+            assert_string_equal(vo, ro);
+        }
+#endif
     }
     ws6455__hs_server_free(twin);
     peer_free(&p);
@@ -538,6 +554,13 @@ static void test_rule_no_body(void **state)
                      WS6455_ERR_HS_BODY);
     assert_int_equal(server_result(request_with(GOOD "Content-Length:\r\n")), WS6455_ERR_HS_BODY);
     assert_int_equal(server_result(request_with(GOOD "Content-Length: 0\r\n")), 1);
+    /* Two lines are their joined value, "0, 5" or "0, 0": refused. */
+    assert_int_equal(
+        server_result(request_with(GOOD "Content-Length: 0\r\nContent-Length: 5\r\n")),
+        WS6455_ERR_HS_BODY);
+    assert_int_equal(
+        server_result(request_with(GOOD "Content-Length: 0\r\ncontent-length: 0\r\n")),
+        WS6455_ERR_HS_BODY);
 }
 
 /* ------------------------------------------------------------------ *
@@ -642,6 +665,14 @@ static void test_offered_protocols_and_extensions(void **state)
     assert_int_equal(ws6455_request_protocol_count(r), 4);
     for (size_t i = 0; i < 4; i++)
         assert_string_equal(ws6455_request_protocol(r, i, NULL), protos[i]);
+    /* In any order (the view walks on from where it last stopped). */
+    static const size_t order[] = {3, 1, 1, 0, 2, 3, 0};
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+        size_t len = 0;
+        assert_string_equal(ws6455_request_protocol(r, order[k], &len), protos[order[k]]);
+        assert_int_equal(len, 1);
+    }
+    assert_null(ws6455_request_protocol(r, 4, NULL));
 #if VIEW_HEADERS
     assert_int_equal(ws6455_request_extension_count(r), 3);
     assert_string_equal(ws6455_request_extension(r, 0, NULL),
@@ -1187,6 +1218,21 @@ static void test_set_parsed_rules(void **state)
     assert_int_equal(ws6455__hs_server_set_parsed(s, &no_version), WS6455_ERR_INVALID_ARGUMENT);
     assert_int_equal(ws6455__hs_server_set_parsed(s, NULL), WS6455_ERR_INVALID_ARGUMENT);
     ws6455__hs_server_free(s);
+
+    /* An empty value may come as NULL (length 0): an empty Host, an empty
+     * Origin, read like "" (regression: NULL reached memchr). */
+    ws6455_header null_host[] = {{"Host", 4, NULL, 0}, H("Upgrade", "websocket"),
+                                 H("Connection", "Upgrade"),
+                                 H("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                                 H("Sec-WebSocket-Version", "13")};
+    assert_int_equal(set_parsed_result("GET", "/", null_host, 5, NULL), WS6455_ERR_HS_HOST);
+    ws6455_header null_origin[] = {H("Host", "h"),
+                                   H("Upgrade", "websocket"),
+                                   H("Connection", "Upgrade"),
+                                   H("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+                                   H("Sec-WebSocket-Version", "13"),
+                                   {"Origin", 6, NULL, 0}};
+    assert_int_equal(set_parsed_result("GET", "/", null_origin, 6, NULL), 1);
 }
 
 /* The embedding path checks the HTTP version as the library's own parser
@@ -1759,6 +1805,42 @@ static void test_client_every_allocation_fails(void **state)
     assert_true(succeeded);
 }
 
+/* Origin is kept in every build: absent, empty, once, and repeated (joined
+ * as the view joins), whatever the case of its name. */
+static void test_request_origin(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *lines;
+        const char *want; /* NULL: none */
+    } cases[] = {
+        {"", NULL},
+        {"Origin: http://example.com\r\n", "http://example.com"},
+        {"origin:   https://a.example:8443  \r\n", "https://a.example:8443"},
+        {"Origin:\r\n", ""},
+        {"Origin: a\r\nX-Other: b\r\nORIGIN: c\r\n", "a, c"},
+        {"Origin:\r\nOrigin: null\r\n", ", null"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char lines[256];
+        snprintf(lines, sizeof lines, GOOD "%s", cases[i].lines);
+        const char *req = request_with(lines);
+        expect_any_split(SERVER, req, strlen(req), 1, strlen(req));
+        ws6455__hs_server *s = valid_server(req, strlen(req));
+        size_t len = 999;
+        const char *o = ws6455_request_origin(ws6455__hs_server_request(s), &len);
+        if (!cases[i].want) {
+            assert_null(o);
+        } else {
+            assert_non_null(o);
+            assert_string_equal(o, cases[i].want);
+            assert_int_equal(len, strlen(cases[i].want));
+        }
+        ws6455__hs_server_free(s);
+    }
+    assert_null(ws6455_request_origin(NULL, NULL));
+}
+
 /* What WS6455_NO_REQUEST_HEADERS is for: the head is checked as it
  * streams past, so a request costs its request line and its longest header
  * line, not the whole head. 50 header lines of 100 bytes: the full build
@@ -1843,6 +1925,20 @@ static void test_list_rules_match_the_joined_value(void **state)
         }
     }
     assert_true(accepted > 10 && refused > 10);
+    /* Each list has its own quoted-string state: an Upgrade line left
+     * inside quotes does not swallow the Connection line after it. */
+    assert_int_equal(server_result(request_with(HOST KEY VER "Upgrade: x\"\r\n"
+                                                             "Connection: Upgrade\r\n"
+                                                             "Upgrade: websocket\r\n")),
+                     WS6455_ERR_HS_UPGRADE);
+    assert_int_equal(server_result(request_with(HOST KEY VER "Connection: x\"\r\n"
+                                                             "Upgrade: websocket\r\n"
+                                                             "Connection: Upgrade\r\n")),
+                     WS6455_ERR_HS_CONNECTION);
+    assert_int_equal(server_result(request_with(HOST KEY VER "Upgrade: x\"\r\n"
+                                                             "Connection: Upgrade\r\n"
+                                                             "Upgrade: \", websocket\r\n")),
+                     1);
 }
 
 /* Regression (fuzz/regressions/handshake_server/02cabb6e...): a repeated
@@ -1950,6 +2046,7 @@ int main(void)
         cmocka_unit_test(test_client_rule_protocol),
         cmocka_unit_test(test_client_limits_and_state),
         cmocka_unit_test(test_client_every_allocation_fails),
+        cmocka_unit_test(test_request_origin),
         cmocka_unit_test(test_memory_of_a_long_request),
         cmocka_unit_test(test_list_rules_match_the_joined_value),
         cmocka_unit_test(test_repeated_header_with_empty_first_value),

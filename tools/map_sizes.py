@@ -1,25 +1,53 @@
 #!/usr/bin/env python3
 """Bytes each object of libws6455.a contributes to a linked program's
 flash (.text, .rodata, .data initialisers), read from a GNU ld map file:
-usage map_sizes.py FILE.map [--total]."""
+usage map_sizes.py FILE.map [--total].
+
+A section's bytes are what it really occupies: the map lists merged string
+sections (.rodata.str1.1) with their size before merging, so one whose
+strings all exist elsewhere shows its full size at the address of the
+section after it. Each input section is therefore counted as the smaller of
+its listed size and the distance to the next entry of its output section."""
 import re
 import sys
 
-def sizes(path):
+ENTRY = re.compile(r"^ (\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)(?:\s+(\S+))?\s*$")
+FLASH = re.compile(r"^\.(?:text|rodata|data)")
+
+
+def entries(path):
+    """(output section, input section, address, size, owner) in map order."""
     text = open(path).read()
-    start = text.find("Linker script and memory map")
-    per = {}
-    pending = None  # a section name on its own line; its numbers follow
-    for line in text[start:].splitlines():
-        m = re.match(r"^ (\.(?:text|rodata|data)\S*)\s*$", line)
-        if m:
+    text = text[text.find("Linker script and memory map"):]
+    out_sec, pending = None, None
+    for line in text.splitlines():
+        if re.match(r"^\.\S+", line):  # an output section starts
+            out_sec = line.split()[0]
+            pending = None
+            continue
+        m = re.match(r"^ (\.\S+|\*fill\*|COMMON)\s*$", line)
+        if m:  # an input section name alone; its numbers follow
             pending = m.group(1)
             continue
-        m = re.match(r"^ (\.(?:text|rodata|data)\S*)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S*libws6455\.a\((\S+)\))$", line)
-        if m and (m.group(1) or pending):
-            per[m.group(5)] = per.get(m.group(5), 0) + int(m.group(3), 16)
+        m = ENTRY.match(line)
+        if m and out_sec and (m.group(1) or pending) and m.group(4):
+            name = m.group(1) or pending
+            yield out_sec, name, int(m.group(2), 16), int(m.group(3), 16), m.group(4)
         pending = None
+
+
+def sizes(path):
+    rows = list(entries(path))
+    per = {}
+    for i, (out_sec, name, addr, size, owner) in enumerate(rows):
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        if nxt and nxt[0] == out_sec and nxt[2] >= addr:
+            size = min(size, nxt[2] - addr)
+        m = re.match(r"\S*libws6455\.a\((\S+)\)$", owner)
+        if m and FLASH.match(name):
+            per[m.group(1)] = per.get(m.group(1), 0) + size
     return per
+
 
 if __name__ == "__main__":
     per = sizes(sys.argv[1])
