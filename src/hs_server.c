@@ -493,6 +493,8 @@ const ws6455_request *ws6455__hs_server_request(const ws6455__hs_server *s)
 /* One pass over the offered list (a hostile request may offer thousands). */
 static int was_offered(const struct ws6455_request *r, const char *protocol)
 {
+    if (r->nprotocols == 0)
+        return 0; /* and no list: offered.data is NULL */
     const char *p = (const char *)r->offered.data + r->offered.off;
     for (size_t i = 0; i < r->nprotocols; i++, p += strlen(p) + 1)
         if (strcmp(protocol, p) == 0)

@@ -702,6 +702,17 @@ static void test_choose_protocol(void **state)
     assert_null(ws6455__hs_choose_protocol(r, prefer_super, 0));
     assert_null(ws6455__hs_choose_protocol(r, NULL, 0));
     ws6455__hs_server_free(s);
+
+    /* A request that offers none: nothing to choose, and no list to walk
+     * (regression, fuzz/regressions/handshake_server/d9349e88...: the empty
+     * list's NULL start was offset, which clang's UBSan refuses). */
+    const char *plain = request_with(GOOD);
+    s = valid_server(plain, strlen(plain));
+    r = ws6455__hs_server_request(s);
+    assert_int_equal(ws6455_request_protocol_count(r), 0);
+    assert_null(ws6455__hs_choose_protocol(r, prefer_super, 3));
+    assert_null(ws6455_request_protocol(r, 0, NULL));
+    ws6455__hs_server_free(s);
 }
 
 /* ------------------------------------------------------------------ *
