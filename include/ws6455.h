@@ -41,13 +41,12 @@
  *    request. Every rule is checked as each line streams past, with the same
  *    answers, so reading a request holds its request line, one header line,
  *    the Origin and the offered subprotocols instead of the whole head (up
- *    to max_handshake_size). The request
- *    view keeps its method, target, Origin (ws6455_request_origin) and
- *    offered subprotocols; the functions marked "request headers" below
- *    are left out (a program calling one fails to link), so on_request
- *    cannot read cookies or credentials: authenticate inside the
- *    connection. Cannot be combined with WS6455_WITH_ZLIB, which needs the
- *    extension offers.
+ *    to max_handshake_size). The request view keeps its method, target,
+ *    Origin (ws6455_request_origin) and offered subprotocols; the functions
+ *    marked "request headers" below are left out (a program calling one
+ *    fails to link), so on_request cannot read cookies or credentials:
+ *    authenticate inside the connection. Cannot be combined with
+ *    WS6455_WITH_ZLIB, which needs the extension offers.
  *
  * ABI policy (see docs/abi.md): while the version is 0.x, every MINOR may
  * change the API and ABI and gets its own SONAME, libws6455.so.0.MINOR
