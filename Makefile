@@ -220,39 +220,61 @@ endif
 
 # The build switches (WS6455_NO_CLIENT, WS6455_NO_OS_RANDOM,
 # WS6455_NO_ERROR_STRINGS, WS6455_NO_REQUEST_HEADERS; see include/ws6455.h)
-# change what the library compiles, so tests/switches/test_switches.c is
-# built together with the library sources under each set it checks: the
-# embedded server's build (all four, at -Os, which also leaves out the fast
-# paths: see src/mask.h) and a client without the OS random source. The
-# handshake's own tests (tests/test_handshake.c) are built once more with
-# WS6455_NO_REQUEST_HEADERS, which changes how the server reads a request.
+# change what the library compiles, so the library is compiled once more
+# for each of two sets and tests are linked against it:
+#  - server-only: all four, at -Os (which also leaves out the fast paths:
+#    see src/mask.h), the embedded server's build: tests/switches;
+#  - client-switches: WS6455_NO_OS_RANDOM and WS6455_NO_REQUEST_HEADERS,
+#    a library with both roles: tests/switches (the client's random
+#    callback) and the handshake's own tests (tests/test_handshake.c),
+#    since the second switch changes how the server reads a request.
 # Embedded builds have no zlib: these are built without it, whatever
 # WITH_ZLIB says.
+SWITCH_SETS := server-only client-switches
 SWITCHES_server-only := -DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS \
                         -DWS6455_NO_REQUEST_HEADERS -Os
-SWITCHES_no-os-random := -DWS6455_NO_OS_RANDOM
-SWITCH_TESTS := $(B)/tests/switches-server-only $(B)/tests/switches-no-os-random \
-                $(B)/tests/switches-no-request-headers
+SWITCHES_client-switches := -DWS6455_NO_OS_RANDOM -DWS6455_NO_REQUEST_HEADERS
+# test binary: its set and its main file
+SWITCH_TEST_NAMES := server-only no-os-random no-request-headers
+SWITCH_SET_server-only := server-only
+SWITCH_MAIN_server-only := tests/switches/test_switches.c
+SWITCH_SET_no-os-random := client-switches
+SWITCH_MAIN_no-os-random := tests/switches/test_switches.c
+SWITCH_SET_no-request-headers := client-switches
+SWITCH_MAIN_no-request-headers := tests/test_handshake.c
+SWITCH_TESTS := $(SWITCH_TEST_NAMES:%=$(B)/tests/switches-%)
 SWITCH_CFLAGS = $(filter-out $(FEATURES),$(TEST_CFLAGS)) $(CMOCKA_CFLAGS) -Itests/support
 SWITCH_SRC := $(filter-out src/deflate.c,$(LIB_SRC))
 
 # TESTS_SH=0 leaves out the shell tests of tests/sh/ (they check the native
 # build's library and install, not the code under a cross toolchain).
+# The slowest binaries (over half the run's time) start first, so that the
+# parallel run does not end waiting on one of them.
+SLOW_TESTS := $(filter %/test_utf8 %/test_recv,$(TESTS))
 test: check-cmocka
 	@$(MAKE) --no-print-directory test-build
-	@CC="$(CC)" TEST_RUNNER="$(TEST_RUNNER)" TEST_TIMEOUT="$(TEST_TIMEOUT)" TEST_JOBS="$(TEST_JOBS)" TESTS_SH="$(TESTS_SH)" B="$(B)" sh tests/run.sh $(TESTS) $(SWITCH_TESTS)
+	@CC="$(CC)" TEST_RUNNER="$(TEST_RUNNER)" TEST_TIMEOUT="$(TEST_TIMEOUT)" TEST_JOBS="$(TEST_JOBS)" TESTS_SH="$(TESTS_SH)" B="$(B)" \
+	    sh tests/run.sh $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(TESTS)) $(SWITCH_TESTS)
 
 test-build: $(TESTS) $(SWITCH_TESTS) $(if $(filter 0,$(TESTS_SH)),,lib)
 
-$(B)/tests/switches-%: tests/switches/test_switches.c $(LIB_SRC) $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(SWITCH_CFLAGS) $(SWITCHES_$*) $< $(TEST_SUPPORT) $(SWITCH_SRC) \
-	    $(LDFLAGS) -o $@ $(CMOCKA_LIBS)
-
-$(B)/tests/switches-no-request-headers: tests/test_handshake.c $(LIB_SRC) $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(SWITCH_CFLAGS) -DWS6455_NO_REQUEST_HEADERS $< $(TEST_SUPPORT) $(SWITCH_SRC) \
-	    $(LDFLAGS) -o $@ $(CMOCKA_LIBS)
+# Each set's library objects are compiled one file at a time (so make -j
+# spreads them) into $(B)/switch-obj/SET/, and shared by its tests.
+define switch_set
+$(B)/switch-obj/$(1)/%.o: src/%.c $(HDRS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(SWITCH_CFLAGS) $$(SWITCHES_$(1)) -c $$< -o $$@
+endef
+define switch_test
+$(B)/tests/switches-$(1): $(SWITCH_MAIN_$(1)) $(SWITCH_SRC:src/%.c=$(B)/switch-obj/$(SWITCH_SET_$(1))/%.o) \
+                          $(TEST_SUPPORT) $(wildcard tests/support/*.h) $(HDRS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(SWITCH_CFLAGS) $$(SWITCHES_$(SWITCH_SET_$(1))) $$< $$(TEST_SUPPORT) \
+	    $$(SWITCH_SRC:src/%.c=$(B)/switch-obj/$(SWITCH_SET_$(1))/%.o) $$(LDFLAGS) -o $$@ $$(CMOCKA_LIBS)
+endef
+$(foreach set,$(SWITCH_SETS),$(eval $(call switch_set,$(set))))
+$(foreach t,$(SWITCH_TEST_NAMES),$(eval $(call switch_test,$(t))))
+.SECONDARY: $(foreach set,$(SWITCH_SETS),$(SWITCH_SRC:src/%.c=$(B)/switch-obj/$(set)/%.o))
 
 test-valgrind: check-cmocka
 	@$(MAKE) --no-print-directory $(TESTS:$(B)/tests/%=$(B)/vg-tests/%) lib

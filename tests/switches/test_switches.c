@@ -1,9 +1,12 @@
 /* The build switches of include/ws6455.h, each checked in a library built
  * with it (the Makefile compiles this file and the library sources with the
  * switches, twice):
- *   - server-only: WS6455_NO_CLIENT, WS6455_NO_OS_RANDOM and
- *     WS6455_NO_ERROR_STRINGS together, the embedded server's build;
- *   - no-os-random: WS6455_NO_OS_RANDOM alone, with a client.
+ *   - server-only: WS6455_NO_CLIENT, WS6455_NO_OS_RANDOM,
+ *     WS6455_NO_ERROR_STRINGS and WS6455_NO_REQUEST_HEADERS together at
+ *     -Os, the embedded server's build;
+ *   - no-os-random: WS6455_NO_OS_RANDOM, with a client (built with
+ *     WS6455_NO_REQUEST_HEADERS too: the Makefile's client-switches set,
+ *     which tests/test_handshake.c shares).
  * A server must work exactly as in the full build: a real browser request
  * answered byte for byte, frames echoed, violations closed with the RFC's
  * code. What a switch removes must be refused with WS6455_ERR_UNSUPPORTED
