@@ -3,7 +3,7 @@
  * client sent it, not on the decoded nonce. */
 #include "ws6455.h"
 
-#include "ascii.h"
+#include "base64.h"
 
 /* A 16-byte nonce always encodes to 24 characters. */
 #define KEY_CHARS 24
@@ -15,19 +15,15 @@
  * accepted (as ws6455_base64_decode would decode it, without linking the
  * decoder into every server): 16 bytes are five full groups and a group of
  * one byte, so 22 alphabet characters, the last of which carries 4 unused
- * bits that must be zero (the sextet is a multiple of 16: A, Q, g or w), and
- * "==". */
+ * bits that must be zero, and "==". */
 static int key_is_valid(const char *key, size_t key_len)
 {
     if (key_len != KEY_CHARS || key[22] != '=' || key[23] != '=')
         return 0;
-    for (size_t i = 0; i < 22; i++) {
-        char c = key[i];
-        if (!ws6455__is_alpha(c) && !ws6455__is_digit(c) && c != '+' && c != '/')
-            return 0;
-    }
-    char last = key[21];
-    return last == 'A' || last == 'Q' || last == 'g' || last == 'w';
+    int s = 0;
+    for (size_t i = 0; i < 22 && s >= 0; i++)
+        s = ws6455__base64_sextet((unsigned char)key[i]);
+    return s >= 0 && (s & 0x0F) == 0; /* s: the last character's */
 }
 
 int ws6455_accept_key(const char *key, size_t key_len, char out[29])

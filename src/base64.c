@@ -6,6 +6,8 @@
  * bits before the padding, whitespace, the URL-safe alphabet) would let two
  * different keys yield the same nonce, so everything non-canonical is
  * rejected (RFC 4648 section 3.5 permits this). */
+#include "base64.h"
+
 #include "ws6455.h"
 
 #include <limits.h>
@@ -66,23 +68,6 @@ int ws6455_base64_encode(const uint8_t *src, size_t n, char *dst, size_t dst_cap
 
 /* ---- decoding ---------------------------------------------------------- */
 
-/* The 6-bit value of an alphabet character, or -1 for anything else,
- * including '=' (padding is handled by the caller, not here). */
-static int sextet(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
 /* Decodes one 4-character group into out[0..3) and returns how many bytes
  * it carries (3, or 2 / 1 for a padded group), or -1 when the group is not
  * canonical base64. Padding is accepted only when `last` is set. */
@@ -94,7 +79,7 @@ static int decode_group(const unsigned char *g, int last, uint8_t out[3])
 
     uint32_t v = 0;
     for (int k = 0; k < 4 - pad; k++) {
-        int s = sextet(g[k]);
+        int s = ws6455__base64_sextet(g[k]);
         if (s < 0)
             return -1;
         v = v << 6 | (uint32_t)s;

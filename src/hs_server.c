@@ -8,8 +8,8 @@
  * offered subprotocols. The verdict waits for the whole head, so the answer
  * does not depend on the order of the headers. The head reader keeps the
  * headers themselves only for the request view (not at all with
- * WS6455_NO_REQUEST_HEADERS, where a request costs its request line and one
- * header line of memory). */
+ * WS6455_NO_REQUEST_HEADERS, where a request costs its request line, one
+ * header line, its Origin and its offered subprotocols of memory). */
 #include "http_head.h"
 
 #include "ascii.h"
@@ -489,7 +489,6 @@ const ws6455_request *ws6455__hs_server_request(const ws6455__hs_server *s)
     return s && s->result == 1 ? &s->req : NULL;
 }
 
-/* The i-th offered subprotocol (i < nprotocols). */
 /* One pass over the offered list (a hostile request may offer thousands). */
 static int was_offered(const struct ws6455_request *r, const char *protocol)
 {

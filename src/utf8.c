@@ -70,10 +70,11 @@ enum {
 #define BAD 0 /* C0, C1 (always overlong), F5..FF (above U+10FFFF) */
 
 /* The twelve distinct rows, one per class of byte; each byte value names
- * its row in a 256-byte table (computed instead at -Os, see class_of). Two small tables instead of one entry per
- * byte value (2 KiB of uint64_t) keep the whole DFA under 400 bytes, which
- * matters on a microcontroller; the class load does not depend on the
- * state, so the per-byte dependency chain is still a single shift. */
+ * its row in a 256-byte table (computed instead at -Os, see class_of). Two
+ * small tables instead of one entry per byte value (2 KiB of uint64_t) keep
+ * the whole DFA under 400 bytes, which matters on a microcontroller; the
+ * class load does not depend on the state, so the per-byte dependency chain
+ * is still a single shift. */
 enum { K_ASC, K_CLO, K_CMID, K_CHI, K_L2, K_L3, K_L4, K_E0, K_ED, K_F0, K_F4, K_BAD };
 
 static const uint64_t dfa_row[] = {
