@@ -110,12 +110,19 @@ CMOCKA_LIBS := -lcmocka
 endif
 
 # make test-amalgamation links the tests against dist/ws6455.c compiled as
-# one object instead of the separate library objects.
+# one object instead of the separate library objects: as shipped, its
+# internal functions static, for the tests that use the public API alone;
+# with WS6455_AMALGAMATION_EXTERN for those that call internal functions
+# (listed below; one missing from the list fails to link, naming them).
 ifeq ($(AMALGAMATION),1)
-TEST_LIB := $(B)/test-obj/ws6455-amalgamation.o
+AMALGAMATION_INTERNAL_TESTS := test_alloc test_deflate test_deflate_negotiate test_handshake \
+    test_hardening test_outq test_pmd test_utf8
+TEST_LIB := $(B)/test-obj/ws6455-amalgamation.o $(B)/test-obj/ws6455-amalgamation-extern.o
+test_lib = $(word $(if $(filter $(AMALGAMATION_INTERNAL_TESTS),$(1)),2,1),$(TEST_LIB))
 TEST_INC := -Idist
 else
 TEST_LIB := $(TEST_OBJ)
+test_lib = $(TEST_LIB)
 TEST_INC :=
 endif
 
@@ -196,9 +203,13 @@ $(B)/test-obj/ws6455-amalgamation.o: dist/ws6455.c dist/ws6455.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -c dist/ws6455.c -o $@
 
+$(B)/test-obj/ws6455-amalgamation-extern.o: dist/ws6455.c dist/ws6455.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -DWS6455_AMALGAMATION_EXTERN -c dist/ws6455.c -o $@
+
 $(B)/tests/%: tests/%.c $(TEST_LIB) $(TEST_SUPPORT_OBJ) $(wildcard tests/support/*.h) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_INC) $(TEST_CFLAGS) $(CMOCKA_CFLAGS) -Itests/support $< $(TEST_SUPPORT_OBJ) $(TEST_LIB) \
+	$(CC) $(TEST_INC) $(TEST_CFLAGS) $(CMOCKA_CFLAGS) -Itests/support $< $(TEST_SUPPORT_OBJ) $(call test_lib,$*) \
 	    $(LDFLAGS) -o $@ $(CMOCKA_LIBS) $(LIB_LDLIBS)
 
 # The test support code, compiled once for every test binary.

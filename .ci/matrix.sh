@@ -11,6 +11,7 @@
 #   cortex-m4     make size-cortex-m4                  arm-none-eabi static library + size table
 #   sizes         make size-table                      docs/embedded.md's table, every build switch
 #   amalgamation  make test-amalgamation               whole suite against dist/ws6455.c
+#   amalgamation-zlib  make test-amalgamation WITH_ZLIB=1  the same with permessage-deflate in it
 #   byteorder     make test-byteorder                  masking with __BYTE_ORDER__ undefined
 #   c11           make check-c11                       each source alone, -std=c11 -pedantic
 #   hardening     make check-hardening                 dpkg-buildflags: flags on every object and link
@@ -31,6 +32,7 @@ declare -A CMD=(
     [cortex-m4]="make size-cortex-m4"
     [sizes]="make size-table"
     [amalgamation]="make test-amalgamation"
+    [amalgamation-zlib]="make test-amalgamation WITH_ZLIB=1 B=build/zlib"
     [byteorder]="make test-byteorder"
     [c11]="make check-c11"
     [hardening]="make check-hardening"
@@ -39,7 +41,7 @@ declare -A CMD=(
     [docs]="make docs"
     [doc-code]="make check-doc-code"
 )
-ORDER=(c11 byteorder amalgamation hardening consumers abi docs doc-code cortex-m4 sizes musl m32 s390x aarch64)
+ORDER=(c11 byteorder amalgamation amalgamation-zlib hardening consumers abi docs doc-code cortex-m4 sizes musl m32 s390x aarch64)
 LEGS=("$@")
 [ ${#LEGS[@]} = 0 ] && LEGS=("${ORDER[@]}")
 JOBS=${JOBS:-2}

@@ -46,7 +46,7 @@ static uint32_t round_mix(unsigned t, uint32_t b, uint32_t c, uint32_t d)
     return (b ^ c ^ d) + 0xCA62C1D6u;
 }
 
-static void compress(uint32_t h[5], const uint8_t block[SHA1_BLOCK])
+static void sha1_block(uint32_t h[5], const uint8_t block[SHA1_BLOCK])
 {
     /* A 16-word ring instead of the 80-word schedule: W_t only ever needs
      * W_{t-3}, W_{t-8}, W_{t-14} and W_{t-16}. */
@@ -102,12 +102,12 @@ void ws6455_sha1_update(ws6455_sha1 *ctx, const void *p, size_t n)
         n -= take;
         if (ctx->block_len < SHA1_BLOCK)
             return;
-        compress(ctx->h, ctx->block);
+        sha1_block(ctx->h, ctx->block);
         ctx->block_len = 0;
     }
     /* Whole blocks are hashed straight from the caller's buffer. */
     for (; n >= SHA1_BLOCK; in += SHA1_BLOCK, n -= SHA1_BLOCK)
-        compress(ctx->h, in);
+        sha1_block(ctx->h, in);
     if (n > 0) {
         memcpy(ctx->block, in, n);
         ctx->block_len = n;
@@ -125,12 +125,12 @@ void ws6455_sha1_final(ws6455_sha1 *ctx, uint8_t digest[20])
     ctx->block[used++] = 0x80;
     if (used > SHA1_BLOCK - 8) {
         memset(ctx->block + used, 0, SHA1_BLOCK - used);
-        compress(ctx->h, ctx->block);
+        sha1_block(ctx->h, ctx->block);
         used = 0;
     }
     memset(ctx->block + used, 0, SHA1_BLOCK - 8 - used);
     store64_be(ctx->block + SHA1_BLOCK - 8, bit_len);
-    compress(ctx->h, ctx->block);
+    sha1_block(ctx->h, ctx->block);
 
     for (unsigned i = 0; i < 5; i++)
         store32_be(digest + (size_t)4 * i, ctx->h[i]);

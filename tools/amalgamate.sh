@@ -114,6 +114,12 @@ inline() {
             sub(/^[ \t]*/, ""); print "/* amalgamation: " $0 " (inlined above) */"; next
         }
         $0 ~ fm { print "/* amalgamation: feature macro hoisted to the top */"; next }
+        # An internal function (ws6455__*) declared or defined at file scope:
+        # private to the amalgamation (see WS6455__PRIVATE at the top).
+        /^[A-Za-z_]/ && !/^(static|typedef|extern|return|struct|union|enum)[ \t]/ &&
+            match($0, /ws6455__[a-z0-9_]+\(/) && !index(substr($0, 1, RSTART), "(") {
+            print "WS6455__PRIVATE " $0; next
+        }
         { print }' "$1"
 }
 
@@ -133,6 +139,23 @@ EOF2
     cat "$tmp/features"
     echo
     echo '#include "ws6455.h"'
+    cat <<'EOF2'
+
+/* The library's internal functions (ws6455__*) are static in the
+ * amalgamation, as SQLite's are: the compiler sees every caller, inlines
+ * what is called once and drops what the build does not use. A build that
+ * must reach them from outside (the project's own tests) defines
+ * WS6455_AMALGAMATION_EXTERN. */
+#if defined(WS6455_AMALGAMATION_EXTERN)
+#define WS6455__PRIVATE
+#else
+#define WS6455__PRIVATE static
+#if defined(__GNUC__)
+/* A build switch leaves some of them unused. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
+#endif
+EOF2
     for h in $order; do
         echo
         inline "$h"
