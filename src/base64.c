@@ -22,18 +22,6 @@ static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
  * wrap either. */
 #define MAX_ENCODE_INPUT ((size_t)INT_MAX / 4 * 3)
 
-/* Encodes the final 1 or 2 bytes (len) of the input, padding with '='. */
-static void encode_tail(const uint8_t *src, size_t len, char *out)
-{
-    uint32_t v = (uint32_t)src[0] << 16;
-    if (len == 2)
-        v |= (uint32_t)src[1] << 8;
-    out[0] = alphabet[(v >> 18) & 63];
-    out[1] = alphabet[(v >> 12) & 63];
-    out[2] = len == 2 ? alphabet[(v >> 6) & 63] : '=';
-    out[3] = '=';
-}
-
 int ws6455_base64_encode(const uint8_t *src, size_t n, char *dst, size_t dst_cap)
 {
     if ((src == NULL && n > 0) || dst == NULL)
@@ -49,18 +37,18 @@ int ws6455_base64_encode(const uint8_t *src, size_t n, char *dst, size_t dst_cap
         return WS6455_ERR_BUFFER_TOO_SMALL;
     }
 
-    size_t i = 0;
+    /* Each group of up to 3 bytes gives 4 characters; a short last group
+     * is padded with '='. */
     char *out = dst;
-    for (; n - i >= 3; i += 3, out += 4) {
-        uint32_t v = (uint32_t)src[i] << 16 | (uint32_t)src[i + 1] << 8 | src[i + 2];
-        out[0] = alphabet[(v >> 18) & 63];
-        out[1] = alphabet[(v >> 12) & 63];
-        out[2] = alphabet[(v >> 6) & 63];
-        out[3] = alphabet[v & 63];
-    }
-    if (i < n) {
-        encode_tail(src + i, n - i, out);
-        out += 4;
+    for (size_t i = 0; i < n; i += 3, out += 4) {
+        size_t left = n - i;
+        uint32_t v = (uint32_t)src[i] << 16;
+        if (left > 1)
+            v |= (uint32_t)src[i + 1] << 8;
+        if (left > 2)
+            v |= src[i + 2];
+        for (unsigned k = 0; k < 4; k++)
+            out[k] = k <= left ? alphabet[(v >> (18 - 6 * k)) & 63] : '=';
     }
     *out = '\0';
     return (int)len;

@@ -40,8 +40,10 @@ struct ws6455_conn {
     uint8_t *msg_data;
     size_t msg_len, msg_cap;
 
-    uint64_t rx_left;  /* payload bytes of the current frame still to come */
-    uint64_t msg_size; /* bytes of the data message so far (max_message_size) */
+    /* size_t, not the wire's uint64_t: on_header checks a frame against
+     * max_frame_size (a control frame is at most 125 bytes) first. */
+    size_t rx_left;  /* payload bytes of the current frame still to come */
+    size_t msg_size; /* bytes of the data message so far (max_message_size) */
 
     /* Time: the caller's milliseconds of the last tick (0 before it; the
      * first tick rebases every stamp taken before it). `stamp` is when the

@@ -178,59 +178,6 @@ int ws6455__pmd_deflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin, con
     return WS6455_OK;
 }
 
-#else /* without zlib: nothing is negotiated, so none of this is reached */
-
-int ws6455__pmd_server_select(const ws6455_conn *c, const ws6455_request *req, char *resp,
-                              ws6455_deflate_params *agreed)
-{
-    (void)c, (void)req, (void)resp, (void)agreed;
-    return 0;
-}
-
-int ws6455__pmd_client_offer(const ws6455_conn *c, char *out, size_t cap)
-{
-    (void)c, (void)out, (void)cap;
-    return 0;
-}
-
-int ws6455__pmd_client_check(const ws6455_conn *c, const char *value, size_t len,
-                             ws6455_deflate_params *agreed)
-{
-    (void)c, (void)len, (void)agreed;
-    return value ? WS6455_ERR_HS_EXTENSION : 0; /* nothing was offered */
-}
-
-int ws6455__pmd_start(ws6455_conn *c, const ws6455_deflate_params *agreed)
-{
-    (void)c;
-    (void)agreed;
-    return WS6455_ERR_INVALID_STATE;
-}
-
-void ws6455__pmd_free(ws6455_conn *c)
-{
-    (void)c;
-}
-
-void ws6455__pmd_context_free(ws6455_context *ctx)
-{
-    (void)ctx;
-}
-
-int ws6455__pmd_inflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin,
-                        ws6455__pmd_sink sink)
-{
-    (void)c, (void)p, (void)n, (void)fin, (void)sink;
-    return WS6455_ERR_INVALID_STATE;
-}
-
-int ws6455__pmd_deflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin, const uint8_t **out,
-                        size_t *out_len)
-{
-    (void)c, (void)p, (void)n, (void)fin, (void)out, (void)out_len;
-    return WS6455_ERR_INVALID_STATE;
-}
-
 #endif
 
 int ws6455_conn_deflate(const ws6455_conn *c, ws6455_deflate_params *out)

@@ -1,8 +1,8 @@
 /* Internal: permessage-deflate as the connection sees it — negotiation in
  * both roles, and the compressed data path of recv.c and send.c — over the
- * two layers of src/deflate.h. Built always; without zlib
- * (WS6455_WITH_ZLIB undefined) nothing is ever negotiated and the data
- * functions are never reached. */
+ * two layers of src/deflate.h. Without zlib (WS6455_WITH_ZLIB undefined)
+ * nothing is ever negotiated: the functions below are inline stubs there,
+ * and the data functions are never reached. */
 #ifndef WS6455_PMD_H
 #define WS6455_PMD_H
 
@@ -21,6 +21,11 @@ typedef struct ws6455__pmd {
     uint8_t rx_compressed; /* the message being received is compressed */
     uint8_t tx_compressed; /* the fragmented message being sent is compressed */
 } ws6455__pmd;
+
+/* Receives inflated bytes for recv.c: 0 to go on, or a WS6455_ERR_*. */
+typedef int (*ws6455__pmd_sink)(ws6455_conn *c, const uint8_t *p, size_t n);
+
+#if defined(WS6455_WITH_ZLIB)
 
 /* ---- negotiation */
 
@@ -52,9 +57,6 @@ void ws6455__pmd_context_free(ws6455_context *ctx);
 
 /* ---- data */
 
-/* Receives inflated bytes for recv.c: 0 to go on, or a WS6455_ERR_*. */
-typedef int (*ws6455__pmd_sink)(ws6455_conn *c, const uint8_t *p, size_t n);
-
 /* Inflates the next piece of the compressed message being received
  * (`fin`: its last piece), handing the bytes to sink. WS6455_OK or the
  * error to fail the connection with (DEFLATE_DATA 1007, MESSAGE_TOO_BIG
@@ -69,6 +71,54 @@ int ws6455__pmd_inflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin,
  * context). WS6455_OK or WS6455_ERR_NOMEM. */
 int ws6455__pmd_deflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin, const uint8_t **out,
                         size_t *out_len);
+
+#else /* without zlib: nothing is negotiated, so none of this is reached;
+        * inline, the callers' compressed paths compile away */
+
+static inline int ws6455__pmd_server_select(const ws6455_conn *c, const ws6455_request *req,
+                                            char *resp, ws6455_deflate_params *agreed)
+{
+    (void)c, (void)req, (void)resp, (void)agreed;
+    return 0;
+}
+static inline int ws6455__pmd_client_offer(const ws6455_conn *c, char *out, size_t cap)
+{
+    (void)c, (void)out, (void)cap;
+    return 0;
+}
+static inline int ws6455__pmd_client_check(const ws6455_conn *c, const char *value, size_t len,
+                                           ws6455_deflate_params *agreed)
+{
+    (void)c, (void)len, (void)agreed;
+    return value ? WS6455_ERR_HS_EXTENSION : 0; /* nothing was offered */
+}
+static inline int ws6455__pmd_start(ws6455_conn *c, const ws6455_deflate_params *agreed)
+{
+    (void)c, (void)agreed;
+    return WS6455_ERR_INVALID_STATE;
+}
+static inline void ws6455__pmd_free(ws6455_conn *c)
+{
+    (void)c;
+}
+static inline void ws6455__pmd_context_free(ws6455_context *ctx)
+{
+    (void)ctx;
+}
+static inline int ws6455__pmd_inflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin,
+                                      ws6455__pmd_sink sink)
+{
+    (void)c, (void)p, (void)n, (void)fin, (void)sink;
+    return WS6455_ERR_INVALID_STATE;
+}
+static inline int ws6455__pmd_deflate(ws6455_conn *c, const uint8_t *p, size_t n, int fin,
+                                      const uint8_t **out, size_t *out_len)
+{
+    (void)c, (void)p, (void)n, (void)fin, (void)out, (void)out_len;
+    return WS6455_ERR_INVALID_STATE;
+}
+
+#endif
 
 /* ---- the per-message flags recv.c and send.c test; constant 0 without
  * zlib, so their compressed paths compile away */

@@ -304,7 +304,7 @@ static int on_header(ws6455_conn *c)
         c->msg_opcode = h->opcode;
         ws6455__pmd_rx_begin(c, h->rsv & WS6455_RSV1);
     }
-    c->rx_left = h->payload_len;
+    c->rx_left = (size_t)h->payload_len; /* within max_frame_size, or 125 */
     return WS6455_OK;
 }
 
@@ -513,9 +513,9 @@ void ws6455__rx_frames(ws6455_conn *c, uint8_t *p, size_t n)
             if (c->rx_left) /* empty payloads are delivered below */
                 continue;
         }
-        size_t take = c->rx_left < n - off ? (size_t)c->rx_left : n - off;
+        size_t take = c->rx_left < n - off ? c->rx_left : n - off;
         uint8_t *piece = p + off;
-        uint64_t at = c->hdr.payload_len - c->rx_left;
+        size_t at = (size_t)c->hdr.payload_len - c->rx_left;
         unsigned done = 0;
         if (WS6455__FAST_PATHS && take && gathers(c, take)) {
             /* One pass instead of unmasking in place and copying after

@@ -538,6 +538,29 @@ static void test_huge_length_claim_allocates_nothing(void **state)
     run(&cfg, "error FRAME_TOO_BIG\nclose 1009 \"\"\n");
 }
 
+/* The engine counts a frame's remaining payload in size_t once the header
+ * passed max_frame_size. With the limits at SIZE_MAX, a claim of 2^32 + 3
+ * bytes is refused where size_t has 32 bits and, where it has 64, swallows
+ * everything after it as payload: were the count cut to 32 bits (3), the
+ * frame after the 3 bytes would come out as a message. */
+static void test_length_beyond_32_bits(void **state)
+{
+    (void)state;
+    static const uint8_t hdr[] = {0x82, 0xff, 0, 0, 0, 1, 0, 0, 0, 3, 1, 2, 3, 4, 'a', 'b', 'c'};
+    reset();
+    memcpy(in.b, hdr, sizeof hdr);
+    in.n = sizeof hdr;
+    cf(1, WS6455_OP_BINARY, "x", 1);
+    ws6455_config cfg = server(0);
+    cfg.max_frame_size = cfg.max_message_size = SIZE_MAX;
+    if ((uint64_t)SIZE_MAX < ((uint64_t)1 << 32) + 3) {
+        sf_fail(WS6455_ERR_FRAME_TOO_BIG);
+        run(&cfg, "error FRAME_TOO_BIG\nclose 1009 \"\"\n");
+    } else {
+        run(&cfg, "");
+    }
+}
+
 static void test_non_minimal_length_fails_unless_lenient(void **state)
 {
     (void)state;
@@ -823,6 +846,7 @@ int main(void)
         cmocka_unit_test(test_message_size_limit_exact),
         cmocka_unit_test(test_frame_size_limit),
         cmocka_unit_test(test_huge_length_claim_allocates_nothing),
+        cmocka_unit_test(test_length_beyond_32_bits),
         cmocka_unit_test(test_non_minimal_length_fails_unless_lenient),
         cmocka_unit_test(test_single_frame_message_is_zero_copy),
         cmocka_unit_test(test_client_rejects_masked_server_frame),
