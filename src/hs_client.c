@@ -226,9 +226,16 @@ static int validate_response(ws6455__hs_client *c)
 {
     const hs_head *h = &c->resp.head;
     int rc;
-    if ((rc = check_status_101(h)) < 0 || (rc = ws6455__head_check_upgrade(h)) < 0 ||
-        (rc = ws6455__head_check_connection(h)) < 0 || (rc = check_accept(h, c->expected)) < 0 ||
-        (rc = check_no_extensions(c)) < 0 || (rc = check_chosen_protocol(c)) < 0)
+    if ((rc = check_status_101(h)) < 0)
+        return rc;
+    /* RFC 6455 4.1, items 2 and 3 of the response checks; "keep-alive,
+     * Upgrade" is fine. */
+    if (!ws6455__head_lists(h, "Upgrade", "websocket"))
+        return WS6455_ERR_HS_UPGRADE;
+    if (!ws6455__head_lists(h, "Connection", "upgrade"))
+        return WS6455_ERR_HS_CONNECTION;
+    if ((rc = check_accept(h, c->expected)) < 0 || (rc = check_no_extensions(c)) < 0 ||
+        (rc = check_chosen_protocol(c)) < 0)
         return rc;
     return 1;
 }

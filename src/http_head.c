@@ -521,25 +521,13 @@ int ws6455__head_feed(hs_head *h, const uint8_t *p, size_t n, size_t *consumed)
     return 0;
 }
 
-/* RFC 6455 4.2.1 item 3: Upgrade lists "websocket" (case-insensitive). */
-int ws6455__head_check_upgrade(const hs_head *h)
+/* The header's joined value lists the token (case-insensitive). */
+int ws6455__head_lists(const hs_head *h, const char *name, const char *token)
 {
     size_t len;
-    const char *v = ws6455__head_value(h, "Upgrade", &len);
+    const char *v = ws6455__head_value(h, name, &len);
     int quoted = 0;
-    return v && ws6455__http_list_line_has(v, len, "websocket", &quoted) ? WS6455_OK
-                                                                          : WS6455_ERR_HS_UPGRADE;
-}
-
-/* RFC 6455 4.2.1 item 4: Connection lists "Upgrade" (case-insensitive), so
- * "keep-alive, Upgrade" (Firefox) is fine. */
-int ws6455__head_check_connection(const hs_head *h)
-{
-    size_t len;
-    const char *v = ws6455__head_value(h, "Connection", &len);
-    int quoted = 0;
-    return v && ws6455__http_list_line_has(v, len, "upgrade", &quoted) ? WS6455_OK
-                                                                        : WS6455_ERR_HS_CONNECTION;
+    return v && ws6455__http_list_line_has(v, len, token, &quoted);
 }
 
 const char *ws6455__head_span(const hs_head *h, hs_span s, size_t *len)

@@ -132,10 +132,9 @@ int ws6455__head_check_method(const hs_head *h);
  * 1 (head complete; *consumed ends at its blank line) or an error
  * (*consumed counts the byte that proved it). */
 int ws6455__head_feed(hs_head *h, const uint8_t *p, size_t n, size_t *consumed);
-/* Upgrade lists "websocket"; Connection lists "Upgrade" (case-insensitive
- * tokens, RFC 6455 4.1 and 4.2.1). */
-int ws6455__head_check_upgrade(const hs_head *h);
-int ws6455__head_check_connection(const hs_head *h);
+/* Whether the (joined) header `name` lists `token`, case-insensitively:
+ * Upgrade lists "websocket", Connection lists "Upgrade" (RFC 6455 4.1). */
+int ws6455__head_lists(const hs_head *h, const char *name, const char *token);
 
 /* ---- writing heads */
 

@@ -3,6 +3,7 @@
 # -Werror against the static library, and the server and client run: the
 # client's hello comes back and its close (4321, "bye now") is echoed.
 set -eu
+B=${B:-build}
 dir=$(mktemp -d)
 trap 'kill "$srv" 2>/dev/null || true; rm -rf "$dir"' EXIT
 srv=""
@@ -14,10 +15,10 @@ awk -v dir="$dir" '
 ' README.md
 # A WITH_ZLIB=1 library needs zlib at link time.
 libs=""
-ar t build/libws6455.a | grep -q '^deflate\.o$' && libs=-lz
+ar t "$B/libws6455.a" | grep -q '^deflate\.o$' && libs=-lz
 for f in readme_codec readme_server readme_client; do
     [ -s "$dir/$f.c" ] || { echo "README.md has no $f.c block"; exit 1; }
-    ${CC:-cc} -std=c11 -Wall -Wextra -Wpedantic -Werror -Iinclude "$dir/$f.c" build/libws6455.a \
+    ${CC:-cc} -std=c11 -Wall -Wextra -Wpedantic -Werror -Iinclude "$dir/$f.c" "$B/libws6455.a" \
         $libs -o "$dir/$f"
 done
 "$dir/readme_codec" >"$dir/codec.out"
