@@ -7,12 +7,19 @@ A section's bytes are what it really occupies: the map lists merged string
 sections (.rodata.str1.1) with their size before merging, so one whose
 strings all exist elsewhere shows its full size at the address of the
 section after it. Each input section is therefore counted as the smaller of
-its listed size and the distance to the next entry of its output section."""
+its listed size and the distance to the next entry of its output section.
+
+With -flto the library's code comes out of the link-time objects
+(*.ltrans.o), counted as one "lto" object: link the program's own objects
+compiled without -flto, so those hold nothing but the library."""
 import re
 import sys
 
 ENTRY = re.compile(r"^ (\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)(?:\s+(\S+))?\s*$")
 FLASH = re.compile(r"^\.(?:text|rodata|data)")
+# What link-time optimisation compiled: the library's code alone when the
+# program's own objects were compiled without -flto.
+LTRANS = re.compile(r"\S*\.ltrans\.o$")
 
 
 def entries(path):
@@ -44,8 +51,9 @@ def sizes(path):
         if nxt and nxt[0] == out_sec and nxt[2] >= addr:
             size = min(size, nxt[2] - addr)
         m = re.match(r"\S*libws6455\.a\((\S+)\)$", owner)
-        if m and FLASH.match(name):
-            per[m.group(1)] = per.get(m.group(1), 0) + size
+        obj = m.group(1) if m else "lto" if LTRANS.match(owner) else None
+        if obj and FLASH.match(name):
+            per[obj] = per.get(obj, 0) + size
     return per
 
 

@@ -14,30 +14,56 @@ set -eu
 cd "$(dirname "$0")/.."
 B=${B_SIZE:-build/size}
 targets=${*:-host m4}
+rm -rf "$B/dist" # the amalgamation of the sources as they are now
 
-# name|switches
+# name|switches|extra: flags for the library and the link (not for the
+# server's own object, so the figure stays the library's alone), or
+# "amalgamation": the library is dist/ws6455.c compiled as one object
 configs='full|
 NO_ERROR_STRINGS|-DWS6455_NO_ERROR_STRINGS
 NO_OS_RANDOM|-DWS6455_NO_OS_RANDOM
 NO_CLIENT|-DWS6455_NO_CLIENT
 NO_REQUEST_HEADERS|-DWS6455_NO_REQUEST_HEADERS
 first three|-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS
-all four|-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS -DWS6455_NO_REQUEST_HEADERS'
+all four|-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS -DWS6455_NO_REQUEST_HEADERS
+all four, amalgamation|-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS -DWS6455_NO_REQUEST_HEADERS|amalgamation
+all four, -flto|-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS -DWS6455_NO_REQUEST_HEADERS|-flto'
 
-measure() { # measure TARGET NAME SWITCHES -> "library server"
-    target=$1 name=$2 switches=$3
-    dir="$B/$target-$(echo "$name" | tr ' ' '_')"
+measure() { # measure TARGET NAME SWITCHES EXTRA -> "library server"
+    target=$1 name=$2 switches=$3 extra=$4
+    dir="$B/$target-$(echo "$name" | tr -c 'A-Za-z0-9_\n-' '_')"
     case $target in
-    host) cc=${CC:-cc}; arch="-Os"; libs=""; size=size ;;
+    host) cc=${CC:-cc}; arch="-Os"; libs=""; size=size; size_ar=ar ;;
     m4) cc=arm-none-eabi-gcc; arch="-mcpu=cortex-m4 -mthumb -Os"
-        libs="--specs=nano.specs --specs=nosys.specs"; size=arm-none-eabi-size ;;
+        libs="--specs=nano.specs --specs=nosys.specs"; size=arm-none-eabi-size; size_ar=arm-none-eabi-ar ;;
     esac
     flags="$arch -ffunction-sections -fdata-sections"
-    ${MAKE:-make} --no-print-directory -s B="$dir" CC="$cc" CFLAGS="$flags" CPPFLAGS="$switches" \
-        WITH_ZLIB= SHARED=0 static >/dev/null
-    library=$($size -t "$dir/libws6455.a" | awk '/\(TOTALS\)/ {print $1 + $2}')
+    # With -flto the archive holds GCC's IR, which gcc-ar indexes.
+    ar=""
+    case $extra in *-flto*) case $cc in *-gcc) ar="AR=${cc%gcc}gcc-ar" ;; *) ar="AR=gcc-ar" ;; esac ;; esac
+    rm -rf "$dir" # make does not track CPPFLAGS or CFLAGS changes
+    if [ "$extra" = amalgamation ]; then
+        mkdir -p "$dir"
+        [ -f "$B/dist/ws6455.c" ] || WITH_ZLIB= sh tools/amalgamate.sh "$B/dist" >/dev/null
+        # shellcheck disable=SC2086 # flag lists
+        $cc $flags $switches -std=c11 -Wall -Werror -I"$B/dist" -c "$B/dist/ws6455.c" -o "$dir/ws6455.o"
+        $size_ar rcs "$dir/libws6455.a" "$dir/ws6455.o"
+        extra=""
+    else
+        # shellcheck disable=SC2086 # $ar: one assignment or none
+        ${MAKE:-make} --no-print-directory -s B="$dir" CC="$cc" $ar CFLAGS="$flags $extra" \
+            CPPFLAGS="$switches" WITH_ZLIB= SHARED=0 static >/dev/null
+    fi
+    case $extra in
+    *-flto*) library=- ;; # IR objects: only the link knows their size
+    *) library=$($size -t "$dir/libws6455.a" | awk '/\(TOTALS\)/ {print $1 + $2}') ;;
+    esac
+    # The server's own object is compiled without $extra: with -flto the
+    # link-time objects (*.ltrans.o) then hold the library's code alone.
     # shellcheck disable=SC2086 # flag lists
-    $cc $flags -std=c11 -Wall -Werror -Iinclude tools/size_server.c "$dir/libws6455.a" $libs \
+    $cc $flags -std=c11 -Wall -Werror -Iinclude -c tools/size_server.c -o "$dir/size_server.o"
+    # shellcheck disable=SC2086 # flag lists
+    $cc $flags $extra "$dir/size_server.o" "$dir/libws6455.a" $libs \
         -Wl,--gc-sections -Wl,-Map="$dir/server.map" -o "$dir/server.elf"
     server=$(python3 tools/map_sizes.py "$dir/server.map" --total)
     echo "$library $server"
@@ -47,10 +73,10 @@ measure() { # measure TARGET NAME SWITCHES -> "library server"
 
 printf '| switches | x86-64 library | x86-64 server | Cortex-M4 library | Cortex-M4 server |\n'
 printf '|---|---:|---:|---:|---:|\n'
-echo "$configs" | while IFS='|' read -r name switches; do
+echo "$configs" | while IFS='|' read -r name switches extra; do
     host="- -" m4="- -"
-    [ -z "${targets##*host*}" ] && host=$(measure host "$name" "$switches")
-    [ -z "${targets##*m4*}" ] && m4=$(measure m4 "$name" "$switches")
+    [ -z "${targets##*host*}" ] && host=$(measure host "$name" "$switches" "$extra")
+    [ -z "${targets##*m4*}" ] && m4=$(measure m4 "$name" "$switches" "$extra")
     # shellcheck disable=SC2086 # two numbers each
     printf '| %s | %s | %s | %s | %s |\n' "$name" $host $m4
 done
