@@ -25,7 +25,9 @@
  *  - WS6455_NO_CLIENT: the server role only. The functions marked
  *    "client role" below are left out (a program calling one fails to
  *    link), and a configuration with WS6455_ROLE_CLIENT is refused with
- *    WS6455_ERR_UNSUPPORTED naming the field "role".
+ *    WS6455_ERR_UNSUPPORTED naming the field "role". A context keeps no
+ *    copy of the configuration's client fields (host, target, origin,
+ *    headers: they are still checked).
  *  - WS6455_NO_OS_RANDOM: no getrandom(), open() or read() of
  *    /dev/urandom. Only the client role draws random bytes (masking keys
  *    and the handshake nonce), so a client context must then have the

@@ -172,13 +172,21 @@ static void copy_config_strings(copier *cp, ws6455_config *dst, const ws6455_con
     /* Arrays first, at pointer alignment; their entries are filled below. */
     const char **protos = (const char **)copy_bytes(
         cp, src->subprotocols, src->subprotocol_count * sizeof(char *), sizeof(void *));
-    ws6455_header *hdrs = (ws6455_header *)copy_bytes(
-        cp, src->headers, src->header_count * sizeof(ws6455_header), sizeof(void *));
     for (size_t i = 0; i < src->subprotocol_count; i++) {
         const char *s = copy_str(cp, src->subprotocols[i]);
         if (protos)
             protos[i] = s;
     }
+    if (cp->dst)
+        dst->subprotocols = protos;
+#if defined(WS6455_NO_CLIENT)
+    /* The rest is the client's request: a server keeps none of it. */
+    dst->headers = NULL;
+    dst->header_count = 0;
+    dst->host = dst->target = dst->origin = NULL;
+#else
+    ws6455_header *hdrs = (ws6455_header *)copy_bytes(
+        cp, src->headers, src->header_count * sizeof(ws6455_header), sizeof(void *));
     for (size_t i = 0; i < src->header_count; i++) {
         const ws6455_header *h = &src->headers[i];
         const char *name = copy_bytes(cp, h->name, h->name_len, 1);
@@ -192,12 +200,12 @@ static void copy_config_strings(copier *cp, ws6455_config *dst, const ws6455_con
     const char *target = copy_str(cp, src->target);
     const char *origin = copy_str(cp, src->origin);
     if (cp->dst) {
-        dst->subprotocols = protos;
         dst->headers = hdrs;
         dst->host = host;
         dst->target = target;
         dst->origin = origin;
     }
+#endif
 }
 
 /* ------------------------------------------------------------ lifecycle */

@@ -270,6 +270,49 @@ static void test_client_role_is_unsupported(void **state)
     assert_string_equal(bad, "role");
 }
 
+/* The client's request fields (host, target, origin, headers) mean nothing
+ * to a server: without the client role the context copies none of them,
+ * while the subprotocols it chooses from are still its own copies. */
+static void test_server_keeps_no_client_fields(void **state)
+{
+    (void)state;
+    static char big[4001];
+    memset(big, 'h', sizeof big - 1);
+    char proto[] = "chat";
+    const char *protos[] = {proto};
+    ws6455_header headers[2] = {{"Cookie", 6, big, 4000}, {"X-Big", 5, big, 4000}};
+    tu_counting k;
+    ws6455_allocator a = tu_counting_allocator(&k);
+    ws6455_config cfg;
+    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+    cfg.allocator = &a;
+    cfg.host = cfg.target = cfg.origin = big;
+    cfg.headers = headers;
+    cfg.header_count = 2;
+    cfg.subprotocols = protos;
+    cfg.subprotocol_count = 1;
+    ws6455_context *ctx = ws6455_context_new(&cfg, NULL);
+    assert_non_null(ctx);
+    /* 20,000 bytes of client fields; the full build copies them all. */
+    assert_true(k.live_bytes < 2048);
+    proto[0] = 'X'; /* the caller's strings may change or go */
+    ws6455_conn *c = ws6455_conn_new_in(ctx, NULL);
+    assert_non_null(c);
+    static const char request[] = "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
+                                  "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                  "Sec-WebSocket-Protocol: chat\r\n\r\n";
+    char in[sizeof request];
+    memcpy(in, request, sizeof in);
+    uint8_t out[512];
+    size_t n = exchange(c, in, sizeof request - 1, out, sizeof out - 1);
+    out[n] = 0;
+    assert_non_null(strstr((const char *)out, "\r\nSec-WebSocket-Protocol: chat\r\n"));
+    ws6455_conn_free(c);
+    ws6455_context_free(ctx);
+    assert_int_equal(k.live_bytes, 0);
+}
+
 #else
 
 /* Bytes counting up from *user. */
@@ -365,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_error_strings),
 #if defined(WS6455_NO_CLIENT)
         cmocka_unit_test(test_client_role_is_unsupported),
+        cmocka_unit_test(test_server_keeps_no_client_fields),
 #else
         cmocka_unit_test(test_client_needs_the_random_callback),
         cmocka_unit_test(test_client_uses_the_random_callback),
