@@ -113,10 +113,10 @@ endif
 # one object instead of the separate library objects: as shipped, its
 # internal functions static, for the tests that use the public API alone;
 # with WS6455_AMALGAMATION_EXTERN for those that call internal functions
-# (listed below; one missing from the list fails to link, naming them).
+# (a call to ws6455__name( in the test's source).
 ifeq ($(AMALGAMATION),1)
-AMALGAMATION_INTERNAL_TESTS := test_alloc test_deflate test_deflate_negotiate test_handshake \
-    test_hardening test_outq test_pmd test_utf8
+INTERNAL_CALL := ws6455__[a-z0-9_]*[(]
+AMALGAMATION_INTERNAL_TESTS := $(notdir $(basename $(shell grep -l '$(INTERNAL_CALL)' tests/test_*.c)))
 TEST_LIB := $(B)/test-obj/ws6455-amalgamation.o $(B)/test-obj/ws6455-amalgamation-extern.o
 test_lib = $(word $(if $(filter $(AMALGAMATION_INTERNAL_TESTS),$(1)),2,1),$(TEST_LIB))
 TEST_INC := -Idist

@@ -179,12 +179,7 @@ static void copy_config_strings(copier *cp, ws6455_config *dst, const ws6455_con
     }
     if (cp->dst)
         dst->subprotocols = protos;
-#if defined(WS6455_NO_CLIENT)
-    /* The rest is the client's request: a server keeps none of it. */
-    dst->headers = NULL;
-    dst->header_count = 0;
-    dst->host = dst->target = dst->origin = NULL;
-#else
+#if !defined(WS6455_NO_CLIENT) /* else drop_client_fields left none */
     ws6455_header *hdrs = (ws6455_header *)copy_bytes(
         cp, src->headers, src->header_count * sizeof(ws6455_header), sizeof(void *));
     for (size_t i = 0; i < src->header_count; i++) {
@@ -207,6 +202,17 @@ static void copy_config_strings(copier *cp, ws6455_config *dst, const ws6455_con
     }
 #endif
 }
+
+#if defined(WS6455_NO_CLIENT)
+/* The fields of the client's request (checked by config_bad_field): a
+ * server never reads them, so its context keeps no copy. */
+static void drop_client_fields(ws6455_config *cfg)
+{
+    cfg->host = cfg->target = cfg->origin = NULL;
+    cfg->headers = NULL;
+    cfg->header_count = 0;
+}
+#endif
 
 /* ------------------------------------------------------------ lifecycle */
 
@@ -239,6 +245,9 @@ ws6455_context *ws6455_context_new_err(const ws6455_config *cfg, const ws6455_ca
     }
     if (local.read_budget == 0)
         local.read_budget = local.read_buffer_size;
+#if defined(WS6455_NO_CLIENT)
+    drop_client_fields(&local);
+#endif
 
     ws6455_allocator alloc;
     ws6455__allocator_resolve(&alloc, local.allocator);

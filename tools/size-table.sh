@@ -19,15 +19,17 @@ rm -rf "$B/dist" # the amalgamation of the sources as they are now
 # name|switches|extra: flags for the library and the link (not for the
 # server's own object, so the figure stays the library's alone), or
 # "amalgamation": the library is dist/ws6455.c compiled as one object
-configs='full|
+three="-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS"
+four="$three -DWS6455_NO_REQUEST_HEADERS"
+configs="full|
 NO_ERROR_STRINGS|-DWS6455_NO_ERROR_STRINGS
 NO_OS_RANDOM|-DWS6455_NO_OS_RANDOM
 NO_CLIENT|-DWS6455_NO_CLIENT
 NO_REQUEST_HEADERS|-DWS6455_NO_REQUEST_HEADERS
-first three|-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS
-all four|-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS -DWS6455_NO_REQUEST_HEADERS
-all four, amalgamation|-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS -DWS6455_NO_REQUEST_HEADERS|amalgamation
-all four, -flto|-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS -DWS6455_NO_REQUEST_HEADERS|-flto'
+first three|$three
+all four|$four
+all four, amalgamation|$four|amalgamation
+all four, -flto|$four|-flto"
 
 measure() { # measure TARGET NAME SWITCHES EXTRA -> "library server"
     target=$1 name=$2 switches=$3 extra=$4

@@ -311,6 +311,13 @@ static void test_server_keeps_no_client_fields(void **state)
     ws6455_conn_free(c);
     ws6455_context_free(ctx);
     assert_int_equal(k.live_bytes, 0);
+    /* Not copied, still checked: a count without its array is refused. */
+    cfg.headers = NULL;
+    const char *bad = NULL;
+    int err = 0;
+    assert_null(ws6455_context_new_err(&cfg, NULL, &err, &bad));
+    assert_int_equal(err, WS6455_ERR_INVALID_ARGUMENT);
+    assert_string_equal(bad, "headers");
 }
 
 #else
