@@ -120,7 +120,13 @@ AMALGAMATION_INTERNAL_TESTS := $(notdir $(basename $(shell grep -l '$(INTERNAL_C
 TEST_LIB := $(B)/test-obj/ws6455-amalgamation.o $(B)/test-obj/ws6455-amalgamation-extern.o
 test_lib = $(word $(if $(filter $(AMALGAMATION_INTERNAL_TESTS),$(1)),2,1),$(TEST_LIB))
 TEST_INC := -Idist
+# It also compiles the amalgamation into a test's own translation unit with
+# WS6455_API defined as static (the "one unit" route of docs/embedded.md):
+# tests/one_unit, as the library is and with the embedded server's switches
+# (which exclude zlib); the binary must hold no external ws6455_ symbol.
+ONE_UNIT_TESTS := $(addprefix $(B)/tests/one_unit-,full $(if $(filter 1,$(WITH_ZLIB)),,server-only))
 else
+ONE_UNIT_TESTS :=
 TEST_LIB := $(TEST_OBJ)
 test_lib = $(TEST_LIB)
 TEST_INC :=
@@ -265,9 +271,9 @@ SLOW_TESTS := $(filter %/test_utf8 %/test_recv,$(TESTS))
 test: check-cmocka
 	@$(MAKE) --no-print-directory test-build
 	@CC="$(CC)" TEST_RUNNER="$(TEST_RUNNER)" TEST_TIMEOUT="$(TEST_TIMEOUT)" TEST_JOBS="$(TEST_JOBS)" TESTS_SH="$(TESTS_SH)" B="$(B)" \
-	    sh tests/run.sh $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(TESTS)) $(SWITCH_TESTS)
+	    sh tests/run.sh $(SLOW_TESTS) $(filter-out $(SLOW_TESTS),$(TESTS)) $(SWITCH_TESTS) $(ONE_UNIT_TESTS)
 
-test-build: $(TESTS) $(SWITCH_TESTS) $(if $(filter 0,$(TESTS_SH)),,lib)
+test-build: $(TESTS) $(SWITCH_TESTS) $(ONE_UNIT_TESTS) $(if $(filter 0,$(TESTS_SH)),,lib)
 
 # Each set's library objects are compiled one file at a time (so make -j
 # spreads them) into $(B)/switch-obj/SET/, and shared by its tests.
@@ -283,6 +289,11 @@ $(B)/tests/switches-$(1): $(SWITCH_MAIN_$(1)) $(SWITCH_SRC:src/%.c=$(B)/switch-o
 	$$(CC) $$(SWITCH_CFLAGS) $$(SWITCHES_$(SWITCH_SET_$(1))) $$< $$(TEST_SUPPORT) \
 	    $$(SWITCH_SRC:src/%.c=$(B)/switch-obj/$(SWITCH_SET_$(1))/%.o) $$(LDFLAGS) -o $$@ $$(CMOCKA_LIBS)
 endef
+$(B)/tests/one_unit-%: tests/one_unit/test_one_unit.c dist/ws6455.c dist/ws6455.h $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) -Idist $(SWITCH_CFLAGS) $(if $(filter server-only,$*),$(SWITCHES_server-only),$(FEATURES)) \
+	    $< $(LDFLAGS) -o $@ $(CMOCKA_LIBS) $(LIB_LDLIBS)
+	@if nm $@ | grep ' [A-Z] ws6455_'; then echo "$@: ws6455_ symbols left external (above)"; exit 1; fi
 $(foreach set,$(SWITCH_SETS),$(eval $(call switch_set,$(set))))
 $(foreach t,$(SWITCH_TEST_NAMES),$(eval $(call switch_test,$(t))))
 .SECONDARY: $(foreach set,$(SWITCH_SETS),$(SWITCH_SRC:src/%.c=$(B)/switch-obj/$(set)/%.o))

@@ -67,11 +67,20 @@
 extern "C" {
 #endif
 
-/** WS6455_API marks the exported symbols; everything else is hidden. */
+/**
+ * WS6455_API marks the exported symbols; everything else is hidden. A
+ * program may define it before including this header, as SQLite allows
+ * SQLITE_API: `static` when it compiles the amalgamation (dist/ws6455.c)
+ * into the same translation unit as its own code, so that the compiler
+ * sees the whole program, inlines what is called once and keeps only what
+ * the program uses (docs/embedded.md); or a platform's export attribute.
+ */
+#if !defined(WS6455_API)
 #if defined(WS6455_BUILDING) && defined(__GNUC__)
 #define WS6455_API __attribute__((visibility("default")))
 #else
 #define WS6455_API
+#endif
 #endif
 
 /* ------------------------------------------------------------------------ */

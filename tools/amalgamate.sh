@@ -132,29 +132,35 @@ version=$(sed -n 's/^#define WS6455_VERSION "\(.*\)"/\1/p' include/ws6455.h)
  * run make amalgamation). Compile it as C11 next to ws6455.h:
  *     cc -std=c11 -O2 -c ws6455.c
  * To build a shared library from it, add -fPIC -fvisibility=hidden
- * -DWS6455_BUILDING so only the public API is exported. MIT licensed.
+ * -DWS6455_BUILDING so only the public API is exported. Or include it in
+ * a program's own source after #define WS6455_API static, so that the
+ * compiler sees the whole program (docs/embedded.md). MIT licensed.
  */
 EOF2
     echo "/* Feature-test macros of the sources, before any system header. */"
     cat "$tmp/features"
-    echo
-    echo '#include "ws6455.h"'
     cat <<'EOF2'
 
 /* The library's internal functions (ws6455__*) are static in the
  * amalgamation, as SQLite's are: the compiler sees every caller, inlines
  * what is called once and drops what the build does not use. A build that
  * must reach them from outside (the project's own tests) defines
- * WS6455_AMALGAMATION_EXTERN. */
+ * WS6455_AMALGAMATION_EXTERN. A program that includes this file with
+ * WS6455_API defined as static makes the public functions static too
+ * (include/ws6455.h). A build switch leaves some of them unused or, for
+ * public ones, declared and not defined: that warning is off up to the end
+ * of this file, and back for the including program's own code. */
 #if defined(WS6455_AMALGAMATION_EXTERN)
 #define WS6455__PRIVATE
 #else
 #define WS6455__PRIVATE static
+#endif
 #if defined(__GNUC__)
-/* A build switch leaves some of them unused. */
+#pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 #endif
-#endif
+
+#include "ws6455.h"
 EOF2
     for h in $order; do
         echo
@@ -170,6 +176,7 @@ EOF2
             for m in $macros; do echo "#undef $m"; done
         fi
     done
+    printf '\n#if defined(__GNUC__)\n#pragma GCC diagnostic pop\n#endif\n'
 } >"$tmp/ws6455.c"
 cp include/ws6455.h "$tmp/ws6455.h"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Bytes each object of libws6455.a contributes to a linked program's
 flash (.text, .rodata, .data initialisers), read from a GNU ld map file:
-usage map_sizes.py FILE.map [--total].
+usage map_sizes.py FILE.map [--total] [--object NAME].
 
 A section's bytes are what it really occupies: the map lists merged string
 sections (.rodata.str1.1) with their size before merging, so one whose
@@ -11,7 +11,11 @@ its listed size and the distance to the next entry of its output section.
 
 With -flto the library's code comes out of the link-time objects
 (*.ltrans.o), counted as one "lto" object: link the program's own objects
-compiled without -flto, so those hold nothing but the library."""
+compiled without -flto, so those hold nothing but the library.
+
+With --object NAME the bytes of the program's object NAME (a file name,
+matched at the end of the map's path) are counted instead, as one object:
+for a program compiled as one translation unit with the library in it."""
 import re
 import sys
 
@@ -43,7 +47,7 @@ def entries(path):
         pending = None
 
 
-def sizes(path):
+def sizes(path, program_object=None):
     rows = list(entries(path))
     per = {}
     for i, (out_sec, name, addr, size, owner) in enumerate(rows):
@@ -52,13 +56,17 @@ def sizes(path):
             size = min(size, nxt[2] - addr)
         m = re.match(r"\S*libws6455\.a\((\S+)\)$", owner)
         obj = m.group(1) if m else "lto" if LTRANS.match(owner) else None
+        if program_object is not None:
+            obj = program_object if owner.endswith("/" + program_object) or owner == program_object else None
         if obj and FLASH.match(name):
             per[obj] = per.get(obj, 0) + size
     return per
 
 
 if __name__ == "__main__":
-    per = sizes(sys.argv[1])
+    args = sys.argv[2:]
+    program_object = args[args.index("--object") + 1] if "--object" in args else None
+    per = sizes(sys.argv[1], program_object)
     if "--total" in sys.argv:
         print(sum(per.values()))
     else:

@@ -18,7 +18,12 @@ rm -rf "$B/dist" # the amalgamation of the sources as they are now
 
 # name|switches|extra: flags for the library and the link (not for the
 # server's own object, so the figure stays the library's alone), or
-# "amalgamation": the library is dist/ws6455.c compiled as one object
+# "amalgamation": the library is dist/ws6455.c compiled as one object, or
+# "one unit": dist/ws6455.c compiled into the server's own translation unit
+# with WS6455_API defined as static, so the compiler sees the whole program.
+# The library's bytes cannot be told apart from the server's there (its
+# calls are inlined into main): that row counts the whole unit, server
+# included, so it overstates the library's share.
 three="-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS"
 four="$three -DWS6455_NO_REQUEST_HEADERS"
 configs="full|
@@ -29,7 +34,8 @@ NO_REQUEST_HEADERS|-DWS6455_NO_REQUEST_HEADERS
 first three|$three
 all four|$four
 all four, amalgamation|$four|amalgamation
-all four, -flto|$four|-flto"
+all four, -flto|$four|-flto
+all four, one unit|$four|one unit"
 
 measure() { # measure TARGET NAME SWITCHES EXTRA -> "library server"
     target=$1 name=$2 switches=$3 extra=$4
@@ -44,6 +50,17 @@ measure() { # measure TARGET NAME SWITCHES EXTRA -> "library server"
     ar=""
     case $extra in *-flto*) case $cc in *-gcc) ar="AR=${cc%gcc}gcc-ar" ;; *) ar="AR=gcc-ar" ;; esac ;; esac
     rm -rf "$dir" # make does not track CPPFLAGS or CFLAGS changes
+    if [ "$extra" = "one unit" ]; then
+        mkdir -p "$dir"
+        [ -f "$B/dist/ws6455.c" ] || WITH_ZLIB= sh tools/amalgamate.sh "$B/dist" >/dev/null
+        # shellcheck disable=SC2086 # flag lists
+        $cc $flags $switches -std=c11 -Wall -Werror -DWS6455_API=static -I"$B/dist" \
+            -include "$B/dist/ws6455.c" -c tools/size_server.c -o "$dir/server.o"
+        # shellcheck disable=SC2086 # flag lists
+        $cc $flags "$dir/server.o" $libs -Wl,--gc-sections -Wl,-Map="$dir/server.map" -o "$dir/server.elf"
+        echo "- $(python3 tools/map_sizes.py "$dir/server.map" --total --object server.o)"
+        return
+    fi
     if [ "$extra" = amalgamation ]; then
         mkdir -p "$dir"
         [ -f "$B/dist/ws6455.c" ] || WITH_ZLIB= sh tools/amalgamate.sh "$B/dist" >/dev/null
