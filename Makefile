@@ -236,11 +236,13 @@ ifndef CMOCKA_DIR
 endif
 
 # The build switches (WS6455_NO_CLIENT, WS6455_NO_OS_RANDOM,
-# WS6455_NO_ERROR_STRINGS, WS6455_NO_REQUEST_HEADERS; see include/ws6455.h)
-# change what the library compiles, so the library is compiled once more
-# for each of two sets and tests are linked against it:
-#  - server-only: all four, at -Os (which also leaves out the fast paths:
-#    see src/mask.h), the embedded server's build: tests/switches;
+# WS6455_NO_ERROR_STRINGS, WS6455_NO_REQUEST_HEADERS,
+# WS6455_NO_RESPONSE_EXTRAS; see include/ws6455.h) change what the library
+# compiles, so the library is compiled once more for each of two sets and
+# tests are linked against it:
+#  - server-only: all five, at -Os (which also leaves out the fast paths:
+#    see src/mask.h), the embedded server's build: tests/switches and
+#    tests/one_unit (under make test-amalgamation);
 #  - client-switches: WS6455_NO_OS_RANDOM and WS6455_NO_REQUEST_HEADERS,
 #    a library with both roles: tests/switches (the client's random
 #    callback) and the handshake's own tests (tests/test_handshake.c),
@@ -249,7 +251,7 @@ endif
 # WITH_ZLIB says.
 SWITCH_SETS := server-only client-switches
 SWITCHES_server-only := -DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS \
-                        -DWS6455_NO_REQUEST_HEADERS -Os
+                        -DWS6455_NO_REQUEST_HEADERS -DWS6455_NO_RESPONSE_EXTRAS -Os
 SWITCHES_client-switches := -DWS6455_NO_OS_RANDOM -DWS6455_NO_REQUEST_HEADERS
 # test binary: its set and its main file
 SWITCH_TEST_NAMES := server-only no-os-random no-request-headers
@@ -289,7 +291,7 @@ $(B)/tests/switches-$(1): $(SWITCH_MAIN_$(1)) $(SWITCH_SRC:src/%.c=$(B)/switch-o
 	$$(CC) $$(SWITCH_CFLAGS) $$(SWITCHES_$(SWITCH_SET_$(1))) $$< $$(TEST_SUPPORT) \
 	    $$(SWITCH_SRC:src/%.c=$(B)/switch-obj/$(SWITCH_SET_$(1))/%.o) $$(LDFLAGS) -o $$@ $$(CMOCKA_LIBS)
 endef
-$(B)/tests/one_unit-%: tests/one_unit/test_one_unit.c dist/ws6455.c dist/ws6455.h $(HDRS)
+$(B)/tests/one_unit-%: tests/one_unit/test_one_unit.c dist/ws6455.c dist/ws6455.h $(wildcard tests/support/*.h) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) -Idist $(SWITCH_CFLAGS) $(if $(filter server-only,$*),$(SWITCHES_server-only),$(FEATURES)) \
 	    $< $(LDFLAGS) -o $@ $(CMOCKA_LIBS) $(LIB_LDLIBS)

@@ -49,6 +49,14 @@
  *    fails to link), so on_request cannot read cookies or credentials:
  *    authenticate inside the connection. Cannot be combined with
  *    WS6455_WITH_ZLIB, which needs the extension offers.
+ *  - WS6455_NO_RESPONSE_EXTRAS: a server's handshake responses carry what
+ *    RFC 6455 and HTTP require and nothing more. A rejection has no body
+ *    ("Content-Length: 0", no Content-Type); its status and the headers
+ *    its status needs (Allow for 405; Upgrade and Sec-WebSocket-Version for
+ *    426) stay. on_request still chooses the status and the subprotocol,
+ *    but a reply that sets ws6455_handshake_reply.headers, .header_count or
+ *    .body, which this build cannot send, is refused as an unusable reply:
+ *    the client gets 500 and on_error WS6455_ERR_CALLBACK.
  *
  * ABI policy (see docs/abi.md): while the version is 0.x, every MINOR may
  * change the API and ABI and gets its own SONAME, libws6455.so.0.MINOR
@@ -524,10 +532,13 @@ typedef struct ws6455_handshake_reply {
     /** Subprotocol to accept (must be one the client offered) or NULL. */
     const char *subprotocol;
     /** Extra response headers, e.g. Set-Cookie. Names and values must not
-     *  contain CR, LF or NUL (refused with WS6455_ERR_INVALID_ARGUMENT). */
+     *  contain CR, LF or NUL (refused with WS6455_ERR_INVALID_ARGUMENT).
+     *  Not in a WS6455_NO_RESPONSE_EXTRAS build (must stay NULL). */
     const ws6455_header *headers;
     size_t header_count; /**< number of entries in headers */
-    /** Text body of a rejection; NULL for a default naming the status. */
+    /** Text body of a rejection; NULL for a default naming the status.
+     *  Not in a WS6455_NO_RESPONSE_EXTRAS build (must stay NULL: rejections
+     *  have no body there). */
     const char *body;
     /** The Sec-WebSocket-Extensions value the library will answer with:
      *  permessage-deflate with the agreed parameters when the client offered

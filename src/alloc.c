@@ -59,34 +59,32 @@ uint8_t *ws6455__buf_reserve(ws6455__buf *b, const ws6455_allocator *a, size_t e
     size_t need = b->len + extra;
     if (b->off + need <= b->cap)
         return b->data + b->off + b->len;
-    if (need <= b->cap) {
-        /* Enough room once the consumed front is reclaimed. */
+    /* No room after the data: reclaim the consumed front first, which may
+     * be enough; else grow (resize keeps the bytes, as realloc does). */
+    if (b->off) {
         memmove(b->data, b->data + b->off, b->len);
         b->off = 0;
-        return b->data + b->len;
     }
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2) {
-            cap = need;
-            break;
+    if (need > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < need) {
+            if (cap > SIZE_MAX / 2) {
+                cap = need;
+                break;
+            }
+            cap *= 2;
         }
-        cap *= 2;
+        /* A capped buffer (a queue with a configured limit) must not hold
+         * up to twice its limit just because growth is geometric. */
+        if (b->max && cap > b->max)
+            cap = need > b->max ? need : b->max;
+        uint8_t *p = ws6455__resize(a, b->data, cap);
+        if (!p)
+            return NULL;
+        b->data = p;
+        b->cap = cap;
     }
-    /* A capped buffer (a queue with a configured limit) must not hold up to
-     * twice its limit just because growth is geometric. */
-    if (b->max && cap > b->max)
-        cap = need > b->max ? need : b->max;
-    uint8_t *p = ws6455__alloc(a, cap);
-    if (!p)
-        return NULL;
-    if (b->len)
-        memcpy(p, b->data + b->off, b->len);
-    ws6455__free(a, b->data);
-    b->data = p;
-    b->cap = cap;
-    b->off = 0;
-    return p + b->len;
+    return b->data + b->len;
 }
 
 int ws6455__buf_append(ws6455__buf *b, const ws6455_allocator *a, const void *p, size_t n)

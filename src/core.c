@@ -3,6 +3,7 @@
  * failing and closing. */
 #include "core.h"
 
+#include "frame.h"
 #include "pmd.h"
 
 #include <string.h>
@@ -113,7 +114,7 @@ int ws6455__queue_frame_rsv(ws6455_conn *c, int opcode, unsigned rsv, int fin, c
     if (ws6455__outq_ensure(&c->out, c->ctx, total) < 0)
         return WS6455_ERR_NOMEM;
     uint8_t head[WS6455_MAX_HEADER_SIZE];
-    ws6455_frame_header_encode(head, &h);
+    ws6455__frame_header_write(head, &h);
     int was_empty = c->out.len == 0;
     ws6455__outq_put(&c->out, head, hlen, NULL, 0);
     ws6455__outq_put(&c->out, p, n, masked ? h.mask : NULL, 0);

@@ -42,6 +42,7 @@
  */
 #include "ws6455.h"
 
+#include "frame.h"
 #include "mask.h"
 
 #include <string.h>
@@ -333,6 +334,11 @@ int ws6455_frame_header_encode(uint8_t out[WS6455_MAX_HEADER_SIZE], const ws6455
 {
     if (!out || !h || h->opcode > 0x0F || (h->rsv & ~RSV_MASK) || (h->payload_len >> 63))
         return WS6455_ERR_INVALID_ARGUMENT;
+    return (int)ws6455__frame_header_write(out, h);
+}
+
+size_t ws6455__frame_header_write(uint8_t out[WS6455_MAX_HEADER_SIZE], const ws6455_frame_header *h)
+{
     uint64_t len = h->payload_len;
     unsigned mask_bit = h->masked ? 0x80u : 0u;
     size_t i;
@@ -355,7 +361,7 @@ int ws6455_frame_header_encode(uint8_t out[WS6455_MAX_HEADER_SIZE], const ws6455
         memcpy(out + i, h->mask, 4);
         i += 4;
     }
-    return (int)i;
+    return i;
 }
 
 /* ---- masking ---- */

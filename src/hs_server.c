@@ -631,6 +631,17 @@ static const char *reason_phrase(int status)
 #endif
 }
 
+/* WS6455_NO_RESPONSE_EXTRAS: responses carry what RFC 6455 and HTTP
+ * require and nothing more: a rejection has no body, and the application
+ * can add no headers or body (a reply that tries is refused, answered 500).
+ * A constant rather than #if around each use, so both builds compile every
+ * line; the compiler drops what the switch leaves out. */
+#if defined(WS6455_NO_RESPONSE_EXTRAS)
+#define RESPONSE_EXTRAS 0
+#else
+#define RESPONSE_EXTRAS 1
+#endif
+
 /* A complete rejection. 405 names the allowed method (RFC 7231 6.5.5);
  * 426 names the protocol to upgrade to (RFC 7231 6.5.15, which needs the
  * "upgrade" connection option beside "close") and the version we speak
@@ -645,10 +656,14 @@ static int append_rejection(ws6455__buf *out, const ws6455_allocator *a, int sta
     ws6455__write_str(&w, " ");
     ws6455__write_str(&w, reason_phrase(status));
     ws6455__write_str(&w, "\r\n");
-    ws6455__write_header(&w, "Content-Type", "text/plain; charset=utf-8");
-    ws6455__write_str(&w, "Content-Length: ");
-    ws6455__write_uint(&w, strlen(body));
-    ws6455__write_str(&w, "\r\n");
+    if (RESPONSE_EXTRAS) {
+        ws6455__write_header(&w, "Content-Type", "text/plain; charset=utf-8");
+        ws6455__write_str(&w, "Content-Length: ");
+        ws6455__write_uint(&w, strlen(body));
+        ws6455__write_str(&w, "\r\n");
+    } else {
+        ws6455__write_header(&w, "Content-Length", "0");
+    }
     if (status == 426) {
         ws6455__write_header(&w, "Upgrade", "websocket");
         ws6455__write_header(&w, "Connection", "Upgrade, close");
@@ -658,9 +673,11 @@ static int append_rejection(ws6455__buf *out, const ws6455_allocator *a, int sta
     }
     if (status == 405)
         ws6455__write_header(&w, "Allow", "GET");
-    ws6455__write_extra_headers(&w, extra, extra_count);
+    if (RESPONSE_EXTRAS)
+        ws6455__write_extra_headers(&w, extra, extra_count);
     ws6455__write_str(&w, "\r\n");
-    ws6455__write_str(&w, body);
+    if (RESPONSE_EXTRAS)
+        ws6455__write_str(&w, body);
     return ws6455__writer_end(&w);
 }
 
@@ -701,7 +718,8 @@ int ws6455__hs_error_response(int err, ws6455__buf *out, const ws6455_allocator 
     /* The body is the error's message: short, static, and it names the rule. */
     char body[128];
     return append_rejection(out, &ra, error_status(err), NULL, 0,
-                            text_line(body, sizeof body, ws6455_strerror(err)));
+                            RESPONSE_EXTRAS ? text_line(body, sizeof body, ws6455_strerror(err))
+                                            : "");
 }
 
 /* The extensions the engine accepted (permessage-deflate, chosen by
@@ -726,7 +744,8 @@ static int append_switching_protocols(const ws6455__hs_server *s,
     if (reply->subprotocol)
         ws6455__write_header(&w, "Sec-WebSocket-Protocol", reply->subprotocol);
     append_accepted_extensions(&w, reply->extensions);
-    ws6455__write_extra_headers(&w, reply->headers, reply->header_count);
+    if (RESPONSE_EXTRAS)
+        ws6455__write_extra_headers(&w, reply->headers, reply->header_count);
     ws6455__write_str(&w, "\r\n");
     return ws6455__writer_end(&w);
 }
@@ -738,7 +757,10 @@ int ws6455__hs_server_respond(const ws6455__hs_server *s, const ws6455_handshake
         return WS6455_ERR_INVALID_ARGUMENT;
     if (s->result != 1)
         return WS6455_ERR_INVALID_STATE;
-    int rc = ws6455__http_check_extra_headers(reply->headers, reply->header_count);
+    if (!RESPONSE_EXTRAS && (reply->headers || reply->header_count || reply->body))
+        return WS6455_ERR_INVALID_ARGUMENT; /* left out of this build */
+    int rc = RESPONSE_EXTRAS ? ws6455__http_check_extra_headers(reply->headers, reply->header_count)
+                             : WS6455_OK;
     if (rc < 0)
         return rc;
     if (reply->extensions &&
@@ -755,7 +777,8 @@ int ws6455__hs_server_respond(const ws6455__hs_server *s, const ws6455_handshake
     if (reply->status < 400 || reply->status > 599)
         return WS6455_ERR_INVALID_ARGUMENT;
     char body[64];
-    const char *text =
-        reply->body ? reply->body : text_line(body, sizeof body, reason_phrase(reply->status));
+    const char *text = !RESPONSE_EXTRAS ? ""
+                       : reply->body    ? reply->body
+                                        : text_line(body, sizeof body, reason_phrase(reply->status));
     return append_rejection(out, &ra, reply->status, reply->headers, reply->header_count, text);
 }

@@ -2,6 +2,8 @@
  * reference to any number of connections. */
 #include "message.h"
 
+#include "frame.h"
+
 #include <string.h>
 
 void ws6455__message_ref(ws6455_message *m)
@@ -51,7 +53,7 @@ size_t ws6455__message_run(const ws6455_message *m, size_t off, const uint8_t **
 static uint8_t build_head(uint8_t *dst, int opcode, size_t len)
 {
     ws6455_frame_header h = {len, 1, 0, (uint8_t)opcode, 0, {0, 0, 0, 0}};
-    return (uint8_t)ws6455_frame_header_encode(dst, &h);
+    return (uint8_t)ws6455__frame_header_write(dst, &h);
 }
 
 static int message_args_ok(int opcode, const void *data, size_t len)

@@ -63,32 +63,32 @@ static ws6455__chunk *ref_chunk_new(ws6455_context *ctx)
     return k;
 }
 
-/* Back to the pool (standard sizes, up to the pool's limit) or freed. */
+/* Back to its pool (standard sizes, up to the pool's limit) or freed. */
 static void chunk_release(ws6455_context *ctx, ws6455__chunk *k)
 {
+    ws6455__chunk **pool = NULL;
+    size_t *count = NULL;
     if (k->msg) {
         ws6455__message_unref(k->msg);
         k->msg = NULL;
-        if (ctx->refs_pool_count < WS6455__POOL_MAX) {
-            k->next = ctx->refs_pool;
-            ctx->refs_pool = k;
-            ctx->refs_pool_count++;
-            return;
-        }
-    } else if (k->cap == WS6455__CHUNK_SMALL && ctx->pool_small_count < WS6455__POOL_MAX) {
-        k->next = ctx->pool_small;
-        ctx->pool_small = k;
-        ctx->pool_small_count++;
-        return;
-    } else if (k->cap == WS6455__CHUNK_LARGE && ctx->pool_large_count < WS6455__POOL_MAX) {
-        k->next = ctx->pool_large;
-        ctx->pool_large = k;
-        ctx->pool_large_count++;
-        return;
+        pool = &ctx->refs_pool;
+        count = &ctx->refs_pool_count;
+    } else if (k->cap == WS6455__CHUNK_SMALL) {
+        pool = &ctx->pool_small;
+        count = &ctx->pool_small_count;
+    } else if (k->cap == WS6455__CHUNK_LARGE) {
+        pool = &ctx->pool_large;
+        count = &ctx->pool_large_count;
     } else if (k->cap > WS6455__CHUNK_LARGE && k->cap <= WS6455__BIG_SPARE_MAX &&
                (!ctx->big_spare || ctx->big_spare->cap < k->cap)) {
         ws6455__free(&ctx->alloc, ctx->big_spare);
         ctx->big_spare = k;
+        return;
+    }
+    if (pool && *count < WS6455__POOL_MAX) {
+        k->next = *pool;
+        *pool = k;
+        (*count)++;
         return;
     }
     ws6455__free(&ctx->alloc, k);

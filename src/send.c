@@ -3,6 +3,7 @@
  * is in core.c. */
 #include "core.h"
 
+#include "frame.h"
 #include "mask.h"
 #include "pmd.h"
 
@@ -67,7 +68,7 @@ static int send_through(ws6455_conn *c, int opcode, int fin, const uint8_t *p, s
 {
     uint8_t head[WS6455_MAX_HEADER_SIZE];
     ws6455_frame_header h = {n, (uint8_t)(fin ? 1 : 0), 0, (uint8_t)opcode, 0, {0, 0, 0, 0}};
-    size_t hlen = (size_t)ws6455_frame_header_encode(head, &h);
+    size_t hlen = ws6455__frame_header_write(head, &h);
     ptrdiff_t w = write_direct(c, head, hlen, p, n);
     if (w < 0) {
         /* The socket is broken: as if the peer ended the stream. */

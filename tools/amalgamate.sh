@@ -147,9 +147,11 @@ EOF2
  * must reach them from outside (the project's own tests) defines
  * WS6455_AMALGAMATION_EXTERN. A program that includes this file with
  * WS6455_API defined as static makes the public functions static too
- * (include/ws6455.h). A build switch leaves some of them unused or, for
- * public ones, declared and not defined: that warning is off up to the end
- * of this file, and back for the including program's own code. */
+ * (include/ws6455.h). A build switch leaves some of them unused, or
+ * declared and not defined: that warning is off up to the end of this
+ * file, and back for the including program's own code with clang. (GCC
+ * judges "declared static but never defined" by the state at the end of
+ * the unit, so with GCC it stays off.) */
 #if defined(WS6455_AMALGAMATION_EXTERN)
 #define WS6455__PRIVATE
 #else
@@ -176,7 +178,7 @@ EOF2
             for m in $macros; do echo "#undef $m"; done
         fi
     done
-    printf '\n#if defined(__GNUC__)\n#pragma GCC diagnostic pop\n#endif\n'
+    printf '\n#if defined(__clang__)\n#pragma GCC diagnostic pop\n#endif\n'
 } >"$tmp/ws6455.c"
 cp include/ws6455.h "$tmp/ws6455.h"
 

@@ -7,7 +7,7 @@
 # feature macros than glibc does). Works for whatever src/*.c exist. Each
 # compiler also runs once more with the build switches of include/ws6455.h
 # (WS6455_NO_CLIENT, WS6455_NO_OS_RANDOM, WS6455_NO_ERROR_STRINGS,
-# WS6455_NO_REQUEST_HEADERS) at -Os,
+# WS6455_NO_REQUEST_HEADERS, WS6455_NO_RESPONSE_EXTRAS) at -Os,
 # where files that the switches empty must still be valid C.
 #   sh tools/check-c11.sh [CC...]
 set -u
@@ -17,7 +17,8 @@ if [ $# = 0 ]; then
     command -v musl-gcc >/dev/null 2>&1 && set -- "$@" musl-gcc
     command -v arm-none-eabi-gcc >/dev/null 2>&1 && set -- "$@" "arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb"
 fi
-SWITCHES="-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS -DWS6455_NO_REQUEST_HEADERS -Os"
+SWITCHES="-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS -DWS6455_NO_REQUEST_HEADERS \
+          -DWS6455_NO_RESPONSE_EXTRAS -Os"
 # One compile per (compiler, file), two at a time.
 for cc in "$@"; do
     for f in src/*.c; do

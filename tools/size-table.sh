@@ -26,16 +26,19 @@ rm -rf "$B/dist" # the amalgamation of the sources as they are now
 # included, so it overstates the library's share.
 three="-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS"
 four="$three -DWS6455_NO_REQUEST_HEADERS"
+five="$four -DWS6455_NO_RESPONSE_EXTRAS"
 configs="full|
 NO_ERROR_STRINGS|-DWS6455_NO_ERROR_STRINGS
 NO_OS_RANDOM|-DWS6455_NO_OS_RANDOM
 NO_CLIENT|-DWS6455_NO_CLIENT
 NO_REQUEST_HEADERS|-DWS6455_NO_REQUEST_HEADERS
+NO_RESPONSE_EXTRAS|-DWS6455_NO_RESPONSE_EXTRAS
 first three|$three
-all four|$four
-all four, amalgamation|$four|amalgamation
-all four, -flto|$four|-flto
-all four, one unit|$four|one unit"
+first four|$four
+all five|$five
+all five, amalgamation|$five|amalgamation
+all five, -flto|$five|-flto
+all five, one unit|$five|one unit"
 
 measure() { # measure TARGET NAME SWITCHES EXTRA -> "library server"
     target=$1 name=$2 switches=$3 extra=$4

@@ -16,10 +16,12 @@
 /* after the headers it uses */
 #include <cmocka.h>
 
+#include "echo_server.h"
+
 #include <string.h>
 
-/* The key of RFC 6455 1.3 and the answer the RFC fixes for it; no
- * extension offered, so the answer is the same with and without zlib. */
+/* The key of RFC 6455 1.3; no extension offered, so the answer is the same
+ * with and without zlib. */
 static const char request[] = "GET /chat HTTP/1.1\r\n"
                               "Host: server.example.com\r\n"
                               "Upgrade: websocket\r\n"
@@ -29,86 +31,23 @@ static const char request[] = "GET /chat HTTP/1.1\r\n"
                               "Sec-WebSocket-Version: 13\r\n"
                               "\r\n";
 
-static const char switching_protocols[] = "HTTP/1.1 101 Switching Protocols\r\n"
-                                          "Upgrade: websocket\r\n"
-                                          "Connection: Upgrade\r\n"
-                                          "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-                                          "\r\n";
-
-typedef struct seen {
-    int messages, closes, close_code;
-} seen;
-
-static void unit_echo(ws6455_conn *c, int opcode, const uint8_t *p, size_t n, void *user)
-{
-    ((seen *)user)->messages++;
-    assert_int_equal(opcode == WS6455_OP_TEXT ? ws6455_send_text(c, (const char *)p, n)
-                                              : ws6455_send_binary(c, p, n),
-                     WS6455_OK);
-}
-
-static void unit_close(ws6455_conn *c, int code, const char *reason, size_t len, void *user)
-{
-    (void)c, (void)reason, (void)len;
-    seen *s = user;
-    s->closes++;
-    s->close_code = code;
-}
-
-static ws6455_conn *unit_server(seen *s)
-{
-    ws6455_config cfg;
-    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
-    ws6455_callbacks cb;
-    ws6455_callbacks_init(&cb);
-    cb.on_message = unit_echo;
-    cb.on_close = unit_close;
-    memset(s, 0, sizeof *s);
-    ws6455_conn *c = ws6455_conn_new(&cfg, &cb, s);
-    assert_non_null(c);
-    return c;
-}
-
-/* Feeds all of `in`, takes everything the connection has to send. */
-static size_t unit_exchange(ws6455_conn *c, const void *in, size_t n, uint8_t *out, size_t cap)
-{
-    uint8_t buf[512];
-    assert_true(n <= sizeof buf);
-    memcpy(buf, in, n);
-    size_t used = 0;
-    (void)ws6455_conn_recv(c, buf, n, &used);
-    size_t got = 0, k;
-    const uint8_t *p;
-    while ((k = ws6455_conn_pending(c, &p)) > 0) {
-        assert_true(got + k <= cap);
-        memcpy(out + got, p, k);
-        got += k;
-        assert_int_equal(ws6455_conn_consume(c, k), WS6455_OK);
-    }
-    return got;
-}
-
 static void unit_open(ws6455_conn *c)
 {
-    uint8_t out[512];
-    size_t n = unit_exchange(c, request, sizeof request - 1, out, sizeof out);
-    assert_int_equal(n, sizeof switching_protocols - 1);
-    assert_memory_equal(out, switching_protocols, n);
-    assert_int_equal(ws6455_conn_state(c), WS6455_STATE_OPEN);
+    tu_echo_open(c, request, sizeof request - 1);
 }
 
 static void test_echoes_the_rfc_hello(void **state)
 {
     (void)state;
-    seen s;
-    ws6455_conn *c = unit_server(&s);
+    tu_echo s;
+    ws6455_conn *c = tu_echo_server(&s, 0, NULL);
     unit_open(c);
     /* RFC 6455 5.7: the masked "Hello" in, the unmasked one out */
     static const uint8_t masked[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d,
                                      0x7f, 0x9f, 0x4d, 0x51, 0x58};
     static const uint8_t unmasked[] = {0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f};
     uint8_t out[64];
-    size_t n = unit_exchange(c, masked, sizeof masked, out, sizeof out);
+    size_t n = tu_exchange(c, masked, sizeof masked, out, sizeof out);
     assert_int_equal(s.messages, 1);
     assert_int_equal(n, sizeof unmasked);
     assert_memory_equal(out, unmasked, n);
@@ -118,13 +57,13 @@ static void test_echoes_the_rfc_hello(void **state)
 static void test_invalid_text_closes_with_1007(void **state)
 {
     (void)state;
-    seen s;
-    ws6455_conn *c = unit_server(&s);
+    tu_echo s;
+    ws6455_conn *c = tu_echo_server(&s, 0, NULL);
     unit_open(c);
     /* a text frame of one byte, 0xFF, never valid UTF-8, mask 0 */
     static const uint8_t bad_text[] = {0x81, 0x81, 0, 0, 0, 0, 0xff};
     uint8_t out[64];
-    size_t n = unit_exchange(c, bad_text, sizeof bad_text, out, sizeof out);
+    size_t n = tu_exchange(c, bad_text, sizeof bad_text, out, sizeof out);
     assert_int_equal(s.messages, 0);
     /* a close frame with code 1007 (0x03EF) and some reason */
     assert_true(n >= 4);
@@ -138,14 +77,14 @@ static void test_invalid_text_closes_with_1007(void **state)
 static void test_closing_handshake(void **state)
 {
     (void)state;
-    seen s;
-    ws6455_conn *c = unit_server(&s);
+    tu_echo s;
+    ws6455_conn *c = tu_echo_server(&s, 0, NULL);
     unit_open(c);
     /* the client's close with code 1000, mask 0; the server echoes the code */
     static const uint8_t close_1000[] = {0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8};
     static const uint8_t answer[] = {0x88, 0x02, 0x03, 0xe8};
     uint8_t out[64];
-    size_t n = unit_exchange(c, close_1000, sizeof close_1000, out, sizeof out);
+    size_t n = tu_exchange(c, close_1000, sizeof close_1000, out, sizeof out);
     assert_int_equal(n, sizeof answer);
     assert_memory_equal(out, answer, n);
     assert_int_equal(s.closes, 1);
@@ -157,8 +96,8 @@ static void test_closing_handshake(void **state)
 static void test_bad_request_is_answered_400(void **state)
 {
     (void)state;
-    seen s;
-    ws6455_conn *c = unit_server(&s);
+    tu_echo s;
+    ws6455_conn *c = tu_echo_server(&s, 0, NULL);
     /* no Sec-WebSocket-Key */
     static const char keyless[] = "GET /chat HTTP/1.1\r\n"
                                   "Host: server.example.com\r\n"
@@ -167,7 +106,7 @@ static void test_bad_request_is_answered_400(void **state)
                                   "Sec-WebSocket-Version: 13\r\n"
                                   "\r\n";
     uint8_t out[512];
-    size_t n = unit_exchange(c, keyless, sizeof keyless - 1, out, sizeof out);
+    size_t n = tu_exchange(c, keyless, sizeof keyless - 1, out, sizeof out);
     static const char status[] = "HTTP/1.1 400 ";
     assert_true(n > sizeof status - 1);
     assert_memory_equal(out, status, sizeof status - 1);

@@ -14,6 +14,7 @@
 #include "testutil.h"
 
 #include "convo.h"
+#include "echo_server.h"
 #include "utf8_ref.h"
 
 #include <stdio.h>
@@ -23,8 +24,7 @@
 #error "built without a switch: see the test-switches rules in the Makefile"
 #endif
 
-/* A request with Chromium's header set and the key of RFC 6455 1.3, and
- * the answer the RFC fixes for that key. */
+/* A request with Chromium's header set and the key of RFC 6455 1.3. */
 static const char chromium_request[] =
     "GET /chat HTTP/1.1\r\n"
     "Host: 127.0.0.1:9001\r\n"
@@ -38,87 +38,18 @@ static const char chromium_request[] =
     "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
     "\r\n";
 
-static const char switching_protocols[] = "HTTP/1.1 101 Switching Protocols\r\n"
-                                          "Upgrade: websocket\r\n"
-                                          "Connection: Upgrade\r\n"
-                                          "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-                                          "\r\n";
-
-typedef struct echo {
-    int closes, errors, close_code;
-} echo;
-
-static void echo_message(ws6455_conn *c, int opcode, const uint8_t *p, size_t n, void *user)
-{
-    (void)user;
-    assert_int_equal(opcode == WS6455_OP_TEXT ? ws6455_send_text(c, (const char *)p, n)
-                                              : ws6455_send_binary(c, p, n),
-                     WS6455_OK);
-}
-
-static void echo_close(ws6455_conn *c, int code, const char *reason, size_t len, void *user)
-{
-    (void)c, (void)reason, (void)len;
-    echo *e = user;
-    e->closes++;
-    e->close_code = code;
-}
-
-static void echo_error(ws6455_conn *c, int err, void *user)
-{
-    (void)c, (void)err;
-    ((echo *)user)->errors++;
-}
-
-static ws6455_conn *echo_server(echo *e)
-{
-    ws6455_config cfg;
-    ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
-    ws6455_callbacks cb;
-    ws6455_callbacks_init(&cb);
-    cb.on_message = echo_message;
-    cb.on_close = echo_close;
-    cb.on_error = echo_error;
-    memset(e, 0, sizeof *e);
-    ws6455_conn *c = ws6455_conn_new(&cfg, &cb, e);
-    assert_non_null(c);
-    return c;
-}
-
-/* Feeds everything, takes everything the connection has to send. */
-static size_t exchange(ws6455_conn *c, const void *in, size_t n, uint8_t *out, size_t cap)
-{
-    size_t used = 0;
-    (void)ws6455_conn_recv(c, (uint8_t *)in, n, &used);
-    size_t got = 0;
-    const uint8_t *p;
-    size_t k;
-    while ((k = ws6455_conn_pending(c, &p)) > 0) {
-        assert_true(got + k <= cap);
-        memcpy(out + got, p, k);
-        got += k;
-        assert_int_equal(ws6455_conn_consume(c, k), WS6455_OK);
-    }
-    return got;
-}
-
+/* No Sec-WebSocket-Extensions in the answer: without zlib the offer is
+ * declined. */
 static void open_server(ws6455_conn *c)
 {
-    uint8_t out[512];
-    char in[sizeof chromium_request];
-    memcpy(in, chromium_request, sizeof in);
-    size_t n = exchange(c, in, sizeof chromium_request - 1, out, sizeof out);
-    /* No Sec-WebSocket-Extensions: without zlib the offer is declined. */
-    assert_int_equal(n, sizeof switching_protocols - 1);
-    assert_memory_equal(out, switching_protocols, n);
-    assert_int_equal(ws6455_conn_state(c), WS6455_STATE_OPEN);
+    tu_echo_open(c, chromium_request, sizeof chromium_request - 1);
 }
 
 static void test_server_echoes_byte_for_byte(void **state)
 {
     (void)state;
-    echo e;
-    ws6455_conn *c = echo_server(&e);
+    tu_echo e;
+    ws6455_conn *c = tu_echo_server(&e, 0, NULL);
     open_server(c);
     static const uint8_t mask[4] = {0x37, 0xfa, 0x21, 0x3d};
     uint8_t frame[64], out[64];
@@ -128,7 +59,7 @@ static void test_server_echoes_byte_for_byte(void **state)
                                          0x7f, 0x9f, 0x4d, 0x51, 0x58};
     assert_int_equal(n, sizeof rfc_masked);
     assert_memory_equal(frame, rfc_masked, n);
-    n = exchange(c, frame, n, out, sizeof out);
+    n = tu_exchange(c, frame, n, out, sizeof out);
     static const uint8_t rfc_unmasked[] = {0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f};
     assert_int_equal(n, sizeof rfc_unmasked);
     assert_memory_equal(out, rfc_unmasked, n);
@@ -138,13 +69,13 @@ static void test_server_echoes_byte_for_byte(void **state)
 static void test_server_closes_invalid_text_with_1007(void **state)
 {
     (void)state;
-    echo e;
-    ws6455_conn *c = echo_server(&e);
+    tu_echo e;
+    ws6455_conn *c = tu_echo_server(&e, 0, NULL);
     open_server(c);
     static const uint8_t mask[4] = {1, 2, 3, 4};
     uint8_t frame[16], out[64];
     size_t n = tu_frame(frame, 1, WS6455_OP_TEXT, "\xc0\xaf", 2, mask);
-    n = exchange(c, frame, n, out, sizeof out);
+    n = tu_exchange(c, frame, n, out, sizeof out);
     assert_int_equal(e.errors, 1);
     assert_int_equal(e.closes, 1);
     assert_int_equal(e.close_code, 1007);
@@ -206,25 +137,103 @@ static void test_utf8_every_state_and_byte(void **state)
 static void test_bad_request_gets_its_http_error(void **state)
 {
     (void)state;
-    echo e;
-    ws6455_conn *c = echo_server(&e);
+    tu_echo e;
+    ws6455_conn *c = tu_echo_server(&e, 0, NULL);
     static const char post[] = "POST / HTTP/1.1\r\nHost: a\r\n\r\n";
     uint8_t out[512];
-    size_t n = exchange(c, post, sizeof post - 1, out, sizeof out - 1);
+    size_t n = tu_exchange(c, post, sizeof post - 1, out, sizeof out - 1);
     out[n] = 0;
-#if defined(WS6455_NO_ERROR_STRINGS)
-    /* The status code stays; the reason phrase is generic. */
-    assert_true(strncmp((char *)out, "HTTP/1.1 405 Client Error\r\n", 27) == 0);
-    const char *body = strstr((char *)out, "\r\n\r\n");
-    assert_non_null(body);
-    assert_string_equal(body + 4, "error\n");
-    assert_non_null(strstr((char *)out, "Content-Length: 6\r\n"));
-    assert_non_null(strstr((char *)out, "\r\nAllow: GET\r\n"));
+#if defined(WS6455_NO_ERROR_STRINGS) && defined(WS6455_NO_RESPONSE_EXTRAS)
+    /* The status code stays; the reason phrase is generic; no body. */
+    static const char want[] = "HTTP/1.1 405 Client Error\r\n"
+                               "Content-Length: 0\r\n"
+                               "Connection: close\r\n"
+                               "Allow: GET\r\n"
+                               "\r\n";
+    assert_int_equal(n, sizeof want - 1);
+    assert_memory_equal(out, want, n);
 #else
     assert_true(strncmp((char *)out, "HTTP/1.1 405 Method Not Allowed\r\n", 33) == 0);
 #endif
     ws6455_conn_free(c);
 }
+
+#if defined(WS6455_NO_RESPONSE_EXTRAS)
+/* An old draft's version: 426 with the headers RFC 6455 4.2.2 and HTTP
+ * require, byte for byte, and nothing else. */
+static void test_426_is_the_required_headers_alone(void **state)
+{
+    (void)state;
+    tu_echo e;
+    ws6455_conn *c = tu_echo_server(&e, 0, NULL);
+    static const char draft[] = "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
+                                "Connection: Upgrade\r\nSec-WebSocket-Version: 8\r\n"
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    static const char want[] = "HTTP/1.1 426 Client Error\r\n"
+                               "Content-Length: 0\r\n"
+                               "Upgrade: websocket\r\n"
+                               "Connection: Upgrade, close\r\n"
+                               "Sec-WebSocket-Version: 13\r\n"
+                               "\r\n";
+    uint8_t out[512];
+    size_t n = tu_exchange(c, draft, sizeof draft - 1, out, sizeof out);
+    assert_int_equal(n, sizeof want - 1);
+    assert_memory_equal(out, want, n);
+    assert_int_equal(ws6455_conn_error(c), WS6455_ERR_HS_WS_VERSION);
+    ws6455_conn_free(c);
+}
+
+/* What on_request puts in the reply: 0 a 403, 1 a 403 with a body, 2 a
+ * 101 with an extra header. */
+static int answer_with(ws6455_conn *c, const ws6455_request *req, ws6455_handshake_reply *reply,
+                       void *user)
+{
+    (void)c, (void)req;
+    static const ws6455_header cookie = {"Set-Cookie", 10, "a=b", 3};
+    switch (((tu_echo *)user)->choice) {
+    case 0:
+        reply->status = 403;
+        break;
+    case 1:
+        reply->status = 403;
+        reply->body = "go away\n";
+        break;
+    default:
+        reply->headers = &cookie;
+        reply->header_count = 1;
+        break;
+    }
+    return 0;
+}
+
+/* The application may still choose the status, but a rejection has no
+ * body, and a reply with a body or extra headers, which this build cannot
+ * send, is refused: 500 and WS6455_ERR_CALLBACK, never sent without them. */
+static void test_application_reply_without_extras(void **state)
+{
+    (void)state;
+    static const char rejected[] = "HTTP/1.1 403 Client Error\r\n"
+                                   "Content-Length: 0\r\n"
+                                   "Connection: close\r\n"
+                                   "\r\n";
+    static const char refused[] = "HTTP/1.1 500 Server Error\r\n"
+                                  "Content-Length: 0\r\n"
+                                  "Connection: close\r\n"
+                                  "\r\n";
+    for (int choice = 0; choice < 3; choice++) {
+        tu_echo e;
+        ws6455_conn *c = tu_echo_server(&e, choice, answer_with);
+        uint8_t out[512];
+        size_t n = tu_exchange(c, chromium_request, sizeof chromium_request - 1, out, sizeof out);
+        const char *want = choice == 0 ? rejected : refused;
+        assert_int_equal(n, strlen(want));
+        assert_memory_equal(out, want, n);
+        assert_int_equal(ws6455_conn_error(c),
+                         choice == 0 ? WS6455_ERR_HS_REJECTED : WS6455_ERR_CALLBACK);
+        ws6455_conn_free(c);
+    }
+}
+#endif
 
 static void test_error_strings(void **state)
 {
@@ -302,10 +311,8 @@ static void test_server_keeps_no_client_fields(void **state)
                                   "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                                   "Sec-WebSocket-Protocol: chat\r\n\r\n";
-    char in[sizeof request];
-    memcpy(in, request, sizeof in);
     uint8_t out[512];
-    size_t n = exchange(c, in, sizeof request - 1, out, sizeof out - 1);
+    size_t n = tu_exchange(c, request, sizeof request - 1, out, sizeof out - 1);
     out[n] = 0;
     assert_non_null(strstr((const char *)out, "\r\nSec-WebSocket-Protocol: chat\r\n"));
     ws6455_conn_free(c);
@@ -413,6 +420,10 @@ int main(void)
         cmocka_unit_test(test_utf8_every_state_and_byte),
         cmocka_unit_test(test_bad_request_gets_its_http_error),
         cmocka_unit_test(test_error_strings),
+#if defined(WS6455_NO_RESPONSE_EXTRAS)
+        cmocka_unit_test(test_426_is_the_required_headers_alone),
+        cmocka_unit_test(test_application_reply_without_extras),
+#endif
 #if defined(WS6455_NO_CLIENT)
         cmocka_unit_test(test_client_role_is_unsupported),
         cmocka_unit_test(test_server_keeps_no_client_fields),
