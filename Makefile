@@ -122,9 +122,12 @@ test_lib = $(word $(if $(filter $(AMALGAMATION_INTERNAL_TESTS),$(1)),2,1),$(TEST
 TEST_INC := -Idist
 # It also compiles the amalgamation into a test's own translation unit with
 # WS6455_API defined as static (the "one unit" route of docs/embedded.md):
-# tests/one_unit, as the library is and with the embedded server's switches
-# (which exclude zlib); the binary must hold no external ws6455_ symbol.
-ONE_UNIT_TESTS := $(addprefix $(B)/tests/one_unit-,full $(if $(filter 1,$(WITH_ZLIB)),,server-only))
+# tests/one_unit, as the library is, with the embedded server's switches
+# (which exclude zlib), and with WS6455_NO_ERROR_STRINGS alone (the one
+# build whose rejections carry the placeholder "error"); the binary must
+# hold no external ws6455_ symbol.
+ONE_UNIT_TESTS := $(addprefix $(B)/tests/one_unit-,full \
+                    $(if $(filter 1,$(WITH_ZLIB)),,server-only no-error-strings))
 else
 ONE_UNIT_TESTS :=
 TEST_LIB := $(TEST_OBJ)
@@ -237,10 +240,10 @@ endif
 
 # The build switches (WS6455_NO_CLIENT, WS6455_NO_OS_RANDOM,
 # WS6455_NO_ERROR_STRINGS, WS6455_NO_REQUEST_HEADERS,
-# WS6455_NO_RESPONSE_EXTRAS; see include/ws6455.h) change what the library
-# compiles, so the library is compiled once more for each of two sets and
-# tests are linked against it:
-#  - server-only: all five, at -Os (which also leaves out the fast paths:
+# WS6455_NO_RESPONSE_EXTRAS, WS6455_NO_CALLBACK_IO; see include/ws6455.h)
+# change what the library compiles, so the library is compiled once more
+# for each of two sets and tests are linked against it:
+#  - server-only: all six, at -Os (which also leaves out the fast paths:
 #    see src/mask.h), the embedded server's build: tests/switches and
 #    tests/one_unit (under make test-amalgamation);
 #  - client-switches: WS6455_NO_OS_RANDOM and WS6455_NO_REQUEST_HEADERS,
@@ -251,7 +254,8 @@ endif
 # WITH_ZLIB says.
 SWITCH_SETS := server-only client-switches
 SWITCHES_server-only := -DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS \
-                        -DWS6455_NO_REQUEST_HEADERS -DWS6455_NO_RESPONSE_EXTRAS -Os
+                        -DWS6455_NO_REQUEST_HEADERS -DWS6455_NO_RESPONSE_EXTRAS \
+                        -DWS6455_NO_CALLBACK_IO -Os
 SWITCHES_client-switches := -DWS6455_NO_OS_RANDOM -DWS6455_NO_REQUEST_HEADERS
 # test binary: its set and its main file
 SWITCH_TEST_NAMES := server-only no-os-random no-request-headers
@@ -293,9 +297,12 @@ $(B)/tests/switches-$(1): $(SWITCH_MAIN_$(1)) $(SWITCH_SRC:src/%.c=$(B)/switch-o
 endef
 $(B)/tests/one_unit-%: tests/one_unit/test_one_unit.c dist/ws6455.c dist/ws6455.h $(wildcard tests/support/*.h) $(HDRS)
 	@mkdir -p $(@D)
-	$(CC) -Idist $(SWITCH_CFLAGS) $(if $(filter server-only,$*),$(SWITCHES_server-only),$(FEATURES)) \
-	    $< $(LDFLAGS) -o $@ $(CMOCKA_LIBS) $(LIB_LDLIBS)
-	@if nm $@ | grep ' [A-Z] ws6455_'; then echo "$@: ws6455_ symbols left external (above)"; exit 1; fi
+	$(CC) -Idist $(SWITCH_CFLAGS) $(ONE_UNIT_SWITCHES_$*) $< $(LDFLAGS) -o $@ $(CMOCKA_LIBS) $(LIB_LDLIBS)
+	@nm $@ >$@.symbols
+	@if grep ' [A-Z] ws6455_' $@.symbols; then echo "$@: ws6455_ symbols left external (above)"; exit 1; fi
+ONE_UNIT_SWITCHES_full = $(FEATURES)
+ONE_UNIT_SWITCHES_server-only = $(SWITCHES_server-only)
+ONE_UNIT_SWITCHES_no-error-strings = -DWS6455_NO_ERROR_STRINGS
 $(foreach set,$(SWITCH_SETS),$(eval $(call switch_set,$(set))))
 $(foreach t,$(SWITCH_TEST_NAMES),$(eval $(call switch_test,$(t))))
 .SECONDARY: $(foreach set,$(SWITCH_SETS),$(SWITCH_SRC:src/%.c=$(B)/switch-obj/$(set)/%.o))

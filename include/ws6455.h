@@ -57,6 +57,12 @@
  *    but a reply that sets ws6455_handshake_reply.headers, .header_count or
  *    .body, which this build cannot send, is refused as an unusable reply:
  *    the client gets 500 and on_error WS6455_ERR_CALLBACK.
+ *  - WS6455_NO_CALLBACK_IO: sans-I/O only (ws6455_conn_recv,
+ *    ws6455_conn_pending / _consume). ws6455_conn_on_readable and
+ *    ws6455_conn_on_writable are left out (a program calling one fails to
+ *    link), and so is writing through to the socket (WS6455_WRITE_THROUGH
+ *    has no effect); a context whose callbacks set read, write or writev
+ *    is refused with WS6455_ERR_UNSUPPORTED naming that callback.
  *
  * ABI policy (see docs/abi.md): while the version is 0.x, every MINOR may
  * change the API and ABI and gets its own SONAME, libws6455.so.0.MINOR
@@ -853,7 +859,10 @@ typedef struct ws6455_callbacks {
     size_t struct_size; /**< set by ws6455_callbacks_init (0 reads as this
                              version's size; see docs/abi.md) */
 
-    /* ---- I/O, for the callback mode (ws6455_conn_on_readable/writable) */
+    /* ---- I/O, for the callback mode (ws6455_conn_on_readable/writable);
+     *      a WS6455_NO_CALLBACK_IO build refuses a context with any of
+     *      the three (WS6455_ERR_UNSUPPORTED, bad field "read", "write" or
+     *      "writev") */
     /** Read up to cap bytes into buf: return the count (> 0), 0 at end of
      *  stream, WS6455_IO_WOULD_BLOCK, or WS6455_IO_ERROR. `buf` is the
      *  context's shared read buffer. */
@@ -1296,7 +1305,8 @@ WS6455_API int ws6455_send_message(ws6455_conn *c, ws6455_message *m);
  *  is shorter than deflate.min_size or WS6455_SEND_UNCOMPRESSED is given. */
 WS6455_API int ws6455_send_message_ex(ws6455_conn *c, ws6455_message *m, unsigned flags);
 
-/* ---- callback I/O */
+/* ---- callback I/O (ws6455_conn_on_readable and _on_writable are not in a
+ *      WS6455_NO_CALLBACK_IO build) */
 
 /**
  * The socket is readable: reads with the read callback into the context's

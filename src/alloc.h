@@ -25,7 +25,9 @@ typedef struct ws6455__buf {
 
 /* Makes room for `extra` more bytes at the end; returns a pointer to that
  * room (valid until the next call that may grow) or NULL on overflow or
- * allocation failure (nothing changed). Does not change len. */
+ * allocation failure (the bytes kept, though possibly moved to the front of
+ * the allocation: pointers into the buffer do not survive either way).
+ * Does not change len. */
 uint8_t *ws6455__buf_reserve(ws6455__buf *b, const ws6455_allocator *a, size_t extra);
 /* Appends n bytes. Returns WS6455_OK or WS6455_ERR_NOMEM (nothing appended). */
 int ws6455__buf_append(ws6455__buf *b, const ws6455_allocator *a, const void *p, size_t n);

@@ -130,16 +130,26 @@ int ws6455_config_check(const ws6455_config *cfg, const char **bad_field)
     return bad ? WS6455_ERR_INVALID_ARGUMENT : WS6455_OK;
 }
 
-/* WS6455_NO_OS_RANDOM: a client (the only role that draws random bytes)
- * needs the application's random callback. */
-static int random_left_out(const ws6455_config *cfg, const ws6455_callbacks *cb)
+/* The callback a build switch makes the configuration need, or forbids,
+ * if it is missing or set: WS6455_NO_OS_RANDOM makes a client (the only
+ * role that draws random bytes) need `random`; WS6455_NO_CALLBACK_IO has
+ * nothing that would call the I/O callbacks. */
+static const char *callback_left_out(const ws6455_config *cfg, const ws6455_callbacks *cb)
 {
 #if defined(WS6455_NO_OS_RANDOM)
-    return WS6455__IS_CLIENT(cfg) && !cb->random;
-#else
-    (void)cfg, (void)cb;
-    return 0;
+    if (WS6455__IS_CLIENT(cfg) && !cb->random)
+        return "random";
 #endif
+#if defined(WS6455_NO_CALLBACK_IO)
+    if (cb->read)
+        return "read";
+    if (cb->write)
+        return "write";
+    if (cb->writev)
+        return "writev";
+#endif
+    (void)cfg, (void)cb;
+    return NULL;
 }
 
 /* Copies the configuration's strings and arrays into one allocation so the
@@ -238,8 +248,7 @@ ws6455_context *ws6455_context_new_err(const ws6455_config *cfg, const ws6455_ca
     }
     ws6455_callbacks callbacks;
     callbacks_upgrade(&callbacks, cb);
-    if (random_left_out(&local, &callbacks)) {
-        *bad_field = "random";
+    if ((*bad_field = callback_left_out(&local, &callbacks)) != NULL) {
         *err = WS6455_ERR_UNSUPPORTED;
         return NULL;
     }

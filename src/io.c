@@ -1,11 +1,14 @@
 /* Callback I/O: the same engine, driven by the caller's read and write
  * callbacks when its event loop says the socket is ready. Only loops
  * ws6455_conn_recv / the output queue; reads go into the context's shared
- * buffer, a bounded amount per call. */
+ * buffer, a bounded amount per call. WS6455_NO_CALLBACK_IO leaves it out
+ * (wants_read / wants_write serve sans-I/O loops too and stay). */
 #include "core.h"
 
 /* Pieces gathered into one writev call. */
 #define IOV_MAX_PIECES 16
+
+#if !defined(WS6455_NO_CALLBACK_IO) /* else sans-I/O alone: the rest of the file */
 
 /* Writes pending output until done, would-block or error. */
 static int flush(ws6455_conn *c)
@@ -129,6 +132,8 @@ int ws6455_conn_on_readable(ws6455_conn *c)
         return c->error;
     return more && ws6455_conn_wants_read(c) ? WS6455_MORE : WS6455_OK;
 }
+
+#endif
 
 int ws6455_conn_wants_write(const ws6455_conn *c)
 {

@@ -28,9 +28,14 @@ static int can_send(const ws6455_conn *c)
  * queued. The client role masks, which needs a copy anyway. */
 static int may_write_through(const ws6455_conn *c)
 {
+#if defined(WS6455_NO_CALLBACK_IO)
+    (void)c;
+    return 0; /* no write callbacks in this build: the path below folds away */
+#else
     const ws6455_context *ctx = c->ctx;
     return (ctx->cfg.flags & WS6455_WRITE_THROUGH) && c->out.len == 0 && c->in_callback == 0 &&
            !WS6455__IS_CLIENT(&ctx->cfg) && (ctx->cb.writev || ctx->cb.write);
+#endif
 }
 
 /* Writes head+payload; returns bytes written (0 when it would block), or

@@ -7,7 +7,8 @@
 # feature macros than glibc does). Works for whatever src/*.c exist. Each
 # compiler also runs once more with the build switches of include/ws6455.h
 # (WS6455_NO_CLIENT, WS6455_NO_OS_RANDOM, WS6455_NO_ERROR_STRINGS,
-# WS6455_NO_REQUEST_HEADERS, WS6455_NO_RESPONSE_EXTRAS) at -Os,
+# WS6455_NO_REQUEST_HEADERS, WS6455_NO_RESPONSE_EXTRAS,
+# WS6455_NO_CALLBACK_IO) at -Os,
 # where files that the switches empty must still be valid C.
 #   sh tools/check-c11.sh [CC...]
 set -u
@@ -18,7 +19,7 @@ if [ $# = 0 ]; then
     command -v arm-none-eabi-gcc >/dev/null 2>&1 && set -- "$@" "arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb"
 fi
 SWITCHES="-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS -DWS6455_NO_REQUEST_HEADERS \
-          -DWS6455_NO_RESPONSE_EXTRAS -Os"
+          -DWS6455_NO_RESPONSE_EXTRAS -DWS6455_NO_CALLBACK_IO -Os"
 # One compile per (compiler, file), two at a time.
 for cc in "$@"; do
     for f in src/*.c; do

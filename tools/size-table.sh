@@ -28,18 +28,21 @@ rm -rf "$B/dist" # the amalgamation of the sources as they are now
 three="-DWS6455_NO_CLIENT -DWS6455_NO_OS_RANDOM -DWS6455_NO_ERROR_STRINGS"
 four="$three -DWS6455_NO_REQUEST_HEADERS"
 five="$four -DWS6455_NO_RESPONSE_EXTRAS"
+six="$five -DWS6455_NO_CALLBACK_IO"
 configs="full|
 NO_ERROR_STRINGS|-DWS6455_NO_ERROR_STRINGS
 NO_OS_RANDOM|-DWS6455_NO_OS_RANDOM
 NO_CLIENT|-DWS6455_NO_CLIENT
 NO_REQUEST_HEADERS|-DWS6455_NO_REQUEST_HEADERS
 NO_RESPONSE_EXTRAS|-DWS6455_NO_RESPONSE_EXTRAS
+NO_CALLBACK_IO|-DWS6455_NO_CALLBACK_IO
 first three|$three
 first four|$four
-all five|$five
-all five, amalgamation|$five|amalgamation
-all five, -flto|$five|-flto
-all five, one unit|$five|one unit"
+first five|$five
+all six|$six
+all six, amalgamation|$six|amalgamation
+all six, -flto|$six|-flto
+all six, one unit|$six|one unit"
 
 measure() { # measure TARGET NAME SWITCHES EXTRA -> "library server"
     target=$1 name=$2 switches=$3 extra=$4
@@ -107,12 +110,12 @@ echo "$configs" | while IFS='|' read -r name switches extra; do
     printf '| %s | %s | %s | %s | %s |\n' "$name" $host $m4 | tee -a "$rows"
 done
 
-# The target of docs/embedded.md: the Cortex-M4 server with all five
+# The target of docs/embedded.md: the Cortex-M4 server with all six
 # switches, built as one unit, within 12 KB (12,000 bytes) in all. A change
 # that breaks it fails here, so that the docs' claim stays true.
 budget=${SIZE_BUDGET:-12000}
 if [ -z "${targets##*m4*}" ]; then
-    one_unit=$(awk -F'|' '$2 ~ /all five, one unit/ { gsub(/ /, "", $6); print $6 }' "$rows")
+    one_unit=$(awk -F'|' '$2 ~ /all six, one unit/ { gsub(/ /, "", $6); print $6 }' "$rows")
     if [ -z "$one_unit" ] || [ "$one_unit" -gt "$budget" ]; then
         echo "size-table: the Cortex-M4 one-unit server is ${one_unit:-unmeasured} bytes, over the budget of $budget (docs/embedded.md)" >&2
         exit 1

@@ -1,11 +1,13 @@
 /* The library compiled into the program's own translation unit: the
  * amalgamation included with WS6455_API defined as static, the "one unit"
  * route of docs/embedded.md, where the compiler sees the whole program.
- * make test-amalgamation builds this file as the library is and with the
- * embedded server's four switches, runs it, and checks that no ws6455_
- * function is left external in the binary. What it tests is that the
- * library still behaves through that route: the RFC's handshake and frames
- * byte for byte, a protocol error, a bad request and the closing handshake. */
+ * make test-amalgamation builds this file as the library is, with the
+ * embedded server's six switches and with WS6455_NO_ERROR_STRINGS alone,
+ * runs it, and checks that no ws6455_ function is left external in the
+ * binary. What it tests is that the library still behaves through that
+ * route: the RFC's handshake and frames byte for byte, a protocol error, a
+ * bad request (and its body, which the switches change) and the closing
+ * handshake. */
 #define WS6455_API static
 #include "ws6455.c"
 
@@ -18,6 +20,7 @@
 
 #include "echo_server.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The key of RFC 6455 1.3; no extension offered, so the answer is the same
@@ -105,12 +108,27 @@ static void test_bad_request_is_answered_400(void **state)
                                   "Connection: Upgrade\r\n"
                                   "Sec-WebSocket-Version: 13\r\n"
                                   "\r\n";
-    uint8_t out[512];
-    size_t n = tu_exchange(c, keyless, sizeof keyless - 1, out, sizeof out);
+    char out[512];
+    size_t n = tu_exchange(c, keyless, sizeof keyless - 1, (uint8_t *)out, sizeof out - 1);
+    out[n] = '\0';
     static const char status[] = "HTTP/1.1 400 ";
     assert_true(n > sizeof status - 1);
     assert_memory_equal(out, status, sizeof status - 1);
     assert_int_equal(ws6455_conn_error(c), WS6455_ERR_HS_KEY);
+    const char *body = strstr(out, "\r\n\r\n");
+    assert_non_null(body);
+#if defined(WS6455_NO_RESPONSE_EXTRAS)
+    assert_non_null(strstr(out, "\r\nContent-Length: 0\r\n"));
+    assert_string_equal(body + 4, "");
+#elif defined(WS6455_NO_ERROR_STRINGS)
+    /* the error's message is the placeholder */
+    assert_non_null(strstr(out, "\r\nContent-Length: 6\r\n"));
+    assert_string_equal(body + 4, "error\n");
+#else
+    char want[128];
+    snprintf(want, sizeof want, "%s\n", ws6455_strerror(WS6455_ERR_HS_KEY));
+    assert_string_equal(body + 4, want);
+#endif
     assert_true(ws6455_conn_should_close_socket(c));
     ws6455_conn_free(c);
 }

@@ -2,8 +2,11 @@
  * with it (the Makefile compiles this file and the library sources with the
  * switches, twice):
  *   - server-only: WS6455_NO_CLIENT, WS6455_NO_OS_RANDOM,
- *     WS6455_NO_ERROR_STRINGS and WS6455_NO_REQUEST_HEADERS together at
- *     -Os, the embedded server's build;
+ *     WS6455_NO_ERROR_STRINGS, WS6455_NO_REQUEST_HEADERS,
+ *     WS6455_NO_RESPONSE_EXTRAS and WS6455_NO_CALLBACK_IO together at -Os,
+ *     the embedded server's build (WS6455_NO_ERROR_STRINGS without
+ *     WS6455_NO_RESPONSE_EXTRAS, where rejection bodies say "error", is
+ *     tested in tests/one_unit);
  *   - no-os-random: WS6455_NO_OS_RANDOM, with a client (built with
  *     WS6455_NO_REQUEST_HEADERS too: the Makefile's client-switches set,
  *     which tests/test_handshake.c shares).
@@ -184,7 +187,8 @@ static void test_426_is_the_required_headers_alone(void **state)
 }
 
 /* What on_request puts in the reply: 0 a 403, 1 a 403 with a body, 2 a
- * 101 with an extra header. */
+ * 101 with an extra header, 3 a 101 with a body, 4 a 101 choosing the
+ * subprotocol "chat". */
 static int answer_with(ws6455_conn *c, const ws6455_request *req, ws6455_handshake_reply *reply,
                        void *user)
 {
@@ -198,9 +202,15 @@ static int answer_with(ws6455_conn *c, const ws6455_request *req, ws6455_handsha
         reply->status = 403;
         reply->body = "go away\n";
         break;
-    default:
+    case 2:
         reply->headers = &cookie;
         reply->header_count = 1;
+        break;
+    case 3:
+        reply->body = "welcome\n";
+        break;
+    default:
+        reply->subprotocol = "chat";
         break;
     }
     return 0;
@@ -220,7 +230,7 @@ static void test_application_reply_without_extras(void **state)
                                   "Content-Length: 0\r\n"
                                   "Connection: close\r\n"
                                   "\r\n";
-    for (int choice = 0; choice < 3; choice++) {
+    for (int choice = 0; choice < 4; choice++) {
         tu_echo e;
         ws6455_conn *c = tu_echo_server(&e, choice, answer_with);
         uint8_t out[512];
@@ -231,6 +241,84 @@ static void test_application_reply_without_extras(void **state)
         assert_int_equal(ws6455_conn_error(c),
                          choice == 0 ? WS6455_ERR_HS_REJECTED : WS6455_ERR_CALLBACK);
         ws6455_conn_free(c);
+    }
+}
+
+/* What the application may still choose besides the status: the
+ * subprotocol, answered byte for byte. */
+static void test_application_chooses_the_subprotocol(void **state)
+{
+    (void)state;
+    static const char offer[] = "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
+                                "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                "Sec-WebSocket-Protocol: superchat, chat\r\n\r\n";
+    static const char want[] = "HTTP/1.1 101 Switching Protocols\r\n"
+                               "Upgrade: websocket\r\n"
+                               "Connection: Upgrade\r\n"
+                               "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+                               "Sec-WebSocket-Protocol: chat\r\n"
+                               "\r\n";
+    tu_echo e;
+    ws6455_conn *c = tu_echo_server(&e, 4, answer_with);
+    uint8_t out[512];
+    size_t n = tu_exchange(c, offer, sizeof offer - 1, out, sizeof out);
+    assert_int_equal(n, sizeof want - 1);
+    assert_memory_equal(out, want, n);
+    assert_string_equal(ws6455_conn_subprotocol(c), "chat");
+    ws6455_conn_free(c);
+}
+#endif
+
+#if defined(WS6455_NO_CALLBACK_IO)
+static ptrdiff_t io_read(void *user, uint8_t *buf, size_t cap)
+{
+    (void)user, (void)buf, (void)cap;
+    return WS6455_IO_WOULD_BLOCK;
+}
+
+static ptrdiff_t io_write(void *user, const uint8_t *buf, size_t len)
+{
+    (void)user, (void)buf;
+    return (ptrdiff_t)len;
+}
+
+static ptrdiff_t io_writev(void *user, const ws6455_iovec *iov, size_t count)
+{
+    (void)user, (void)iov, (void)count;
+    return 0;
+}
+
+/* Sans-I/O only: a context with any I/O callback is refused, naming it;
+ * without them the same configuration is accepted. */
+static void test_io_callbacks_are_refused(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"read", "write", "writev"};
+    for (int which = 0; which < 4; which++) {
+        ws6455_config cfg;
+        ws6455_config_init(&cfg, WS6455_ROLE_SERVER);
+        ws6455_callbacks cb;
+        ws6455_callbacks_init(&cb);
+        if (which == 0)
+            cb.read = io_read;
+        else if (which == 1)
+            cb.write = io_write;
+        else if (which == 2)
+            cb.writev = io_writev;
+        int err = 0;
+        const char *bad = "unset";
+        ws6455_context *ctx = ws6455_context_new_err(&cfg, &cb, &err, &bad);
+        if (which < 3) {
+            assert_null(ctx);
+            assert_int_equal(err, WS6455_ERR_UNSUPPORTED);
+            assert_string_equal(bad, names[which]);
+        } else {
+            assert_non_null(ctx);
+            assert_int_equal(err, WS6455_OK);
+            assert_null(bad);
+            ws6455_context_free(ctx);
+        }
     }
 }
 #endif
@@ -423,6 +511,10 @@ int main(void)
 #if defined(WS6455_NO_RESPONSE_EXTRAS)
         cmocka_unit_test(test_426_is_the_required_headers_alone),
         cmocka_unit_test(test_application_reply_without_extras),
+        cmocka_unit_test(test_application_chooses_the_subprotocol),
+#endif
+#if defined(WS6455_NO_CALLBACK_IO)
+        cmocka_unit_test(test_io_callbacks_are_refused),
 #endif
 #if defined(WS6455_NO_CLIENT)
         cmocka_unit_test(test_client_role_is_unsupported),
