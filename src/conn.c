@@ -263,14 +263,8 @@ static int server_answer(ws6455_conn *c)
                  ? WS6455_ERR_INVALID_ARGUMENT /* only declining is allowed */
                  : ws6455__hs_server_respond(hss, &reply, &head, &c->ctx->alloc);
     if (rc == WS6455_ERR_INVALID_ARGUMENT) {
-        /* The application's reply was unusable: answer 500, not silence
-         * (WS6455_NO_RESPONSE_EXTRAS: without a body, the build has none). */
-#if defined(WS6455_NO_RESPONSE_EXTRAS)
-        ws6455_handshake_reply oops = {500, NULL, NULL, 0, NULL, NULL};
-#else
-        ws6455_handshake_reply oops = {500, NULL, NULL, 0, "invalid handshake reply", NULL};
-#endif
-        rc = ws6455__hs_server_respond(hss, &oops, &head, &c->ctx->alloc);
+        /* The application's reply was unusable: answer 500, not silence. */
+        rc = ws6455__hs_unusable_reply_response(&head, &c->ctx->alloc);
         if (rc == WS6455_OK)
             rc = WS6455_ERR_CALLBACK;
     } else if (rc == WS6455_OK && reply.status != 101) {

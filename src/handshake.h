@@ -74,6 +74,11 @@ int ws6455__hs_server_respond(const ws6455__hs_server *s, const ws6455_handshake
  * problem. Returns WS6455_OK or WS6455_ERR_NOMEM. */
 int ws6455__hs_error_response(int err, ws6455__buf *out, const ws6455_allocator *a);
 
+/* Appends the 500 that answers an application reply the library cannot
+ * send (ws6455__hs_server_respond refused it). Returns WS6455_OK or
+ * WS6455_ERR_NOMEM. */
+int ws6455__hs_unusable_reply_response(ws6455__buf *out, const ws6455_allocator *a);
+
 /* ---------------------------------------------------------------- client */
 
 typedef struct ws6455__hs_client ws6455__hs_client; /* defined in hs_client.c */

@@ -722,6 +722,13 @@ int ws6455__hs_error_response(int err, ws6455__buf *out, const ws6455_allocator 
                                             : "");
 }
 
+int ws6455__hs_unusable_reply_response(ws6455__buf *out, const ws6455_allocator *a)
+{
+    ws6455_allocator ra;
+    ws6455__allocator_resolve(&ra, a);
+    return append_rejection(out, &ra, 500, NULL, 0, "invalid handshake reply");
+}
+
 /* The extensions the engine accepted (permessage-deflate, chosen by
  * src/deflate_negotiate.c among the offers), if any; every other offer is
  * ignored, as RFC 6455 9.1 permits. */

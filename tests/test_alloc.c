@@ -1,6 +1,7 @@
 /* The allocator hooks and the growable queue buffer: NULL hooks mean libc,
- * consuming from the front reclaims space, growth stops at the cap, and a
- * length that would overflow is refused without touching the buffer. */
+ * consuming from the front reclaims space, growth keeps the bytes (also
+ * when it fails), growth stops at the cap, and a length that would
+ * overflow is refused without touching the buffer. */
 #include "testutil.h"
 
 #include "alloc.h"
@@ -94,6 +95,54 @@ static void test_growth_stops_at_the_cap(void **state)
     ws6455__buf_free(&b, &a);
 }
 
+/* Growing a buffer whose front was consumed: the bytes still held come
+ * out whole at the front of the grown buffer. */
+static void test_growth_after_consume_keeps_the_bytes(void **state)
+{
+    (void)state;
+    ws6455_allocator a;
+    ws6455__allocator_resolve(&a, NULL);
+    ws6455__buf b = {0};
+    uint8_t chunk[300];
+    for (size_t i = 0; i < sizeof chunk; i++)
+        chunk[i] = (uint8_t)i;
+    assert_int_equal(ws6455__buf_append(&b, &a, chunk, 200), 0);
+    ws6455__buf_consume(&b, 150); /* 50 left, at offset 150 of 256 */
+    assert_int_equal(ws6455__buf_append(&b, &a, chunk, 300), 0); /* 350 > 256: grows */
+    assert_true(b.cap >= 350);
+    assert_int_equal(b.len, 350);
+    assert_memory_equal(b.data + b.off, chunk + 150, 50);
+    assert_memory_equal(b.data + b.off + 50, chunk, 300);
+    ws6455__buf_free(&b, &a);
+}
+
+static void *refuse_resize(void *p, size_t n, void *user)
+{
+    (void)p, (void)n, (void)user;
+    return NULL;
+}
+
+/* An allocator that cannot grow the buffer: the reserve fails with the
+ * bytes kept, readable where the buffer says they are. */
+static void test_failed_growth_keeps_the_bytes(void **state)
+{
+    (void)state;
+    ws6455_allocator libc;
+    ws6455__allocator_resolve(&libc, NULL);
+    ws6455_allocator a = libc;
+    ws6455__buf b = {0};
+    uint8_t chunk[300];
+    for (size_t i = 0; i < sizeof chunk; i++)
+        chunk[i] = (uint8_t)(i * 7);
+    assert_int_equal(ws6455__buf_append(&b, &a, chunk, 200), 0);
+    ws6455__buf_consume(&b, 150);
+    a.resize = refuse_resize;
+    assert_int_equal(ws6455__buf_append(&b, &a, chunk, 300), WS6455_ERR_NOMEM);
+    assert_int_equal(b.len, 50);
+    assert_memory_equal(b.data + b.off, chunk + 150, 50);
+    ws6455__buf_free(&b, &libc);
+}
+
 static void test_overflowing_reserve_refused(void **state)
 {
     (void)state;
@@ -113,6 +162,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_null_or_partial_hooks_mean_libc),
         cmocka_unit_test(test_append_consume_reclaims_front),
+        cmocka_unit_test(test_growth_after_consume_keeps_the_bytes),
+        cmocka_unit_test(test_failed_growth_keeps_the_bytes),
         cmocka_unit_test(test_growth_stops_at_the_cap),
         cmocka_unit_test(test_overflowing_reserve_refused),
     };
